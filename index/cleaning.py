@@ -22,14 +22,16 @@ FURNITURE_LINE = re.compile(
       | save\ my\ name,?\ email.* | notify\ me\ of\ .* | (?:name|email|website|comment)\s*\*?
       | share\ this:? | share\ on\ \w+ | related(?:\ (?:posts|articles|stories))?:? | advertisement
       | sign\ up\ for\ .* | subscribe(?:\ to\ .*)? | click\ here\ to\ .* | read\ more:? | tags?:.*
-      | (?:source:\ .*)?image\ via\ .* | (?:photo|image|picture)\ ?(?:credit)?s?:\ .* | \(?photo\ by\ .*
+      | (?:source:\s.*)?image\s+via\s.* | (?:photo|image|picture)\ ?(?:credit)?s?:\ .* | \(?photo\ by\ .*
       | .*\b(?:getty\ images|wikimedia\ commons|shutterstock)\W*
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
 
 # "Alwaght- ", "Tabnak – ", "Mosul- ", "BAGHDAD (Reuters) — ": one to three capitalised words, then a dash.
-OUTLET_PREFIX = re.compile(r"^(?P<name>[A-Z][\w'.&]*(?:\s+[A-Z(][\w'.&)]*){0,2})\s*[-–—]\s+(?=\S)")
+# No "^": it is matched with .match(text, start) at the first body paragraph, which often follows a
+# title line, and "^" only ever matches at offset 0 of the file.
+OUTLET_PREFIX = re.compile(r"(?P<name>[A-Z][\w'.&]*(?:\s+[A-Z(][\w'.&)]*){0,2})\s*[-–—]\s+(?=\S)")
 
 MAX_TITLE_CHARS = 160
 _TERMINAL = tuple('.!?:;"”’)')

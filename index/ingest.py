@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from index.annotate import annotate
 from index.chunking import chunk_paragraph
 from index.cleaning import to_paragraphs
 from index.models import Chunk, Paragraph
@@ -178,6 +179,10 @@ def ingest(
 
         if not report.changed:
             report.version = store.current_name()
+            # A no-op run still drops what a failed or killed run left behind (an unpublished collection and its
+            # cache folder), as store.py promises ("the orphan is dropped by the next ingest").
+            store.drop_stale()
+            _drop_stale_caches(settings, keep=report.version or "")
             _fill_totals(report, manifest)
             report.seconds = time.perf_counter() - t0
             return report
@@ -249,6 +254,7 @@ def _write_version(
             sent_vecs.append(embedder.encode(batch, batch_size=settings.embed_batch_size))
             bar.update(len(batch))
     report.embed_seconds = time.perf_counter() - t_embed
+    new_spans = annotate(sent_texts)
     if new_chunks:
         store.add(
             collection,
@@ -263,20 +269,25 @@ def _write_version(
     _, owner = sentence_table(paragraphs)
     dim = embedder.dimension
     vectors = np.zeros((len(owner), dim), dtype=np.float32)
+    spans: list[list[tuple[int, int, str]]] = []
     n_carried = int((owner[:, 0] < len(carried_paragraphs)).sum()) if len(owner) else 0
     if n_carried and old is not None:
         old_rows = {(old.paragraphs[pi].id, si): row for row, (pi, si) in enumerate(old.sentence_owner.tolist())}
         for row in range(n_carried):
             pi, si = owner[row]
-            vectors[row] = old.sentence_vectors[old_rows[(paragraphs[pi].id, si)]]
+            old_row = old_rows[(paragraphs[pi].id, int(si))]
+            vectors[row] = old.sentence_vectors[old_row]
+            spans.append(old.sentence_spans[old_row])
     if sent_vecs:
         vectors[n_carried:] = np.concatenate(sent_vecs)
+    spans.extend(new_spans)
     snapshot = Snapshot(
         version=collection.name,
         paragraphs=paragraphs,
         sentence_vectors=vectors,
         sentence_owner=owner,
         manifest=manifest,
+        sentence_spans=spans,
     )
     snapshot.save(settings.cache_dir / collection.name)
 

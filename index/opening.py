@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from index.annotate import annotate
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, sentence_table
 from index.store import ChromaStore, IndexUnavailableError, paragraph_from_metadata
@@ -77,7 +78,12 @@ def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) ->
     embedder = get_embedder(settings.embed_model)
     vectors = embedder.encode(texts, batch_size=settings.embed_batch_size) if texts else np.zeros((0, embedder.dimension), np.float32)
     return Snapshot(
-        version=collection.name, paragraphs=ordered, sentence_vectors=vectors, sentence_owner=owner, manifest=manifest
+        version=collection.name,
+        paragraphs=ordered,
+        sentence_vectors=vectors,
+        sentence_owner=owner,
+        manifest=manifest,
+        sentence_spans=annotate(texts),
     )
 
 

@@ -10,6 +10,7 @@ and for a Chroma server, because both only need Chroma's own atomic metadata upd
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -144,7 +145,10 @@ class ChromaStore:
 
     def versions(self) -> list[str]:
         names = [c if isinstance(c, str) else c.name for c in self._guard("list collections", self.client.list_collections)]
-        return sorted(n for n in names if n.startswith(f"{self.base}-v"))
+        # Exactly "{base}-v{digits}": a prefix test also claimed other collections on the same server
+        # ("cited-v2-meta", "cited-v2-v…" of an index named "cited-v2"), which drop_stale then deleted.
+        own = re.compile(rf"{re.escape(self.base)}-v\d+")
+        return sorted(n for n in names if own.fullmatch(n))
 
     def drop_stale(self, keep: str | None = None) -> list[str]:
         """Delete every version but the live one (and `keep`): old versions and orphans of killed ingests."""

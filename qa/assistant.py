@@ -1,0 +1,177 @@
+"""The service every interface calls: question (+ history) in, cited Answer out.
+
+The CLI, the HTTP API, the Gradio chat and the evaluation all go through `Assistant.ask` / `Assistant.stream`, so
+they cannot disagree about what an answer is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from index.models import Answer
+from index.settings import Settings, get_settings
+from qa.extractive import ExtractiveAnswerer
+from qa.followup import Turn, needs_context, rewrite, turn_kind
+from qa.llm import LLMAnswerer, LLMUnavailableError
+from qa.question import Question
+from qa.retriever import QueryError, Retriever
+
+log = logging.getLogger(__name__)
+
+HistoryItem = str | Turn | dict[str, Any] | Answer
+
+
+class Assistant:
+    """`Assistant.from_defaults().ask("Who retook eastern Mosul?")` → an Answer with verified citations."""
+
+    def __init__(self, settings: Settings, retriever: Retriever, llm: LLMAnswerer | None = None) -> None:
+        if not isinstance(retriever, Retriever):
+            raise TypeError("retriever must be a qa.Retriever")
+        self.settings = settings
+        self.retriever = retriever
+        self.extractive = ExtractiveAnswerer()
+        self.llm = llm
+        self._turn_cache: dict[tuple[str, ...], Turn] = {}
+
+    @classmethod
+    def from_defaults(
+        cls, settings: Settings | None = None, answerer: str | None = None, retriever: Retriever | None = None
+    ) -> Assistant:
+        settings = settings or get_settings()
+        if answerer is not None and answerer != settings.answerer:
+            settings = settings.model_copy(update={"answerer": answerer})
+            Settings.model_validate(settings.model_dump())  # refuse unknown answerer names early
+        retriever = retriever or Retriever.from_defaults(settings)
+        llm = LLMAnswerer(settings) if settings.answerer != "extractive" else None
+        return cls(settings, retriever, llm)
+
+    @property
+    def answerer_name(self) -> str:
+        return self.llm.name if self.llm else self.extractive.name
+
+    # --- input ---------------------------------------------------------------------------------------------------
+    def _validate(self, question: str) -> tuple[str, list[str]]:
+        if not isinstance(question, str) or not question.strip():
+            raise QueryError("the question is empty; type a question about the articles")
+        question = " ".join(question.split())
+        limit = self.settings.max_question_chars
+        notices = []
+        if len(question) > limit:
+            notices.append(
+                f"Your question was {len(question):,} characters long; only the first {limit:,} were used "
+                "(CITED_MAX_QUESTION_CHARS)."
+            )
+            question = question[:limit]
+        return question, notices
+
+    def _turns(self, history: list[HistoryItem] | None) -> list[Turn]:
+        """History as Turns with short answers; plain strings are answered again (cheap, and memoised)."""
+        items = list(history or [])[-self.settings.max_history_turns :] if self.settings.max_history_turns else []
+        turns: list[Turn] = []
+        for item in items:
+            if isinstance(item, Turn):
+                turns.append(item)
+            elif isinstance(item, Answer):
+                turns.append(Turn(item.question, item.short_answer, turn_kind(item.question)))
+            elif isinstance(item, dict):
+                q = str(item.get("question") or item.get("content") or "")
+                turns.append(Turn(q, item.get("short_answer"), turn_kind(q)))
+            else:
+                key = tuple(t.question for t in turns) + (str(item),)
+                if key not in self._turn_cache:
+                    text, _ = self._validate(str(item))
+                    standalone = rewrite(text, turns)
+                    prior = self._extractive(text, standalone, None, None)
+                    self._turn_cache[key] = Turn(text, prior.short_answer, turn_kind(text))
+                turns.append(self._turn_cache[key])
+        return [t for t in turns if t.question.strip()]
+
+    def standalone(self, question: str, turns: list[Turn]) -> str:
+        if not turns or not needs_context(question):
+            return question
+        if self.llm is not None:
+            try:
+                return self.llm.condense(question, [t.question for t in turns])
+            except LLMUnavailableError as err:
+                log.warning("%s; using the rule-based rewrite", err)
+        return rewrite(question, turns)
+
+    # --- answering ---------------------------------------------------------------------------------------------
+    def _extractive(self, asked: str, standalone: str, k: int | None, filters: dict[str, Any] | None) -> Answer:
+        t0 = time.perf_counter()
+        result = self.retriever.search(standalone, k, filters)
+        t1 = time.perf_counter()
+        question = Question.parse(standalone, focus=asked)
+        answer = self.extractive.answer(question, result.passages, result.query_vector, self.retriever.snapshot, asked)
+        t2 = time.perf_counter()
+        answer.standalone_question = standalone
+        answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+        return answer
+
+    def ask(
+        self,
+        question: str,
+        history: list[HistoryItem] | None = None,
+        k: int | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> Answer:
+        answer: Answer | None = None
+        for item in self.stream(question, history, k, filters):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: list[HistoryItem] | None = None,
+        k: int | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text as it is produced, then the final, checked Answer (always last)."""
+        t_start = time.perf_counter()
+        asked, notices = self._validate(question)
+        turns = self._turns(history)
+        standalone = self.standalone(asked, turns)
+        if self.llm is None:
+            answer = self._extractive(asked, standalone, k, filters)
+            answer.notices = notices + answer.notices
+            yield answer.text
+            yield answer
+            return
+        yield from self._stream_llm(asked, standalone, notices, k, filters, t_start)
+
+    def _stream_llm(
+        self, asked: str, standalone: str, notices: list[str], k: int | None, filters: dict[str, Any] | None, t_start: float
+    ) -> Iterator[str | Answer]:
+        assert self.llm is not None
+        t0 = time.perf_counter()
+        result = self.retriever.search(standalone, k, filters)
+        t1 = time.perf_counter()
+        reply = ""
+        failure = None
+        try:
+            for delta in self.llm.stream_text(standalone, result.passages):
+                reply += delta
+                yield delta
+        except LLMUnavailableError as err:
+            failure = f"{err}. Showing the extractive answer instead."
+        answer = None
+        if failure is None:
+            answer = self.llm.answer_from_reply(asked, reply, result.passages, self.retriever.snapshot, self.retriever.embedder())
+            if answer is None:
+                failure = "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
+        if answer is None:
+            question = Question.parse(standalone, focus=asked)
+            answer = self.extractive.answer(question, result.passages, result.query_vector, self.retriever.snapshot, asked)
+            answer.answerer = f"{self.extractive.name} (fallback from {self.llm.name})"
+            answer.notices.insert(0, failure or "")
+        t2 = time.perf_counter()
+        answer.standalone_question = standalone
+        answer.notices = notices + [n for n in answer.notices if n]
+        answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t_start) * 1000}
+        yield answer

@@ -1,0 +1,258 @@
+"""The default answerer: no LLM, milliseconds, and nothing said that a source does not say word for word.
+
+It scores every sentence of the retrieved paragraphs (meaning, shared rare words, whether it holds the kind of
+thing asked for), quotes the best one verbatim with its citation, pulls a short answer out of it from the entities
+and noun phrases found at ingest, cites other articles that state the same thing, points out when they give a
+different figure, and refuses when the best support is too weak.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.models import Answer, Citation, Passage
+from index.snapshot import Snapshot
+from qa.citations import make_citation
+from qa.question import TYPE_LABELS, Question, terms
+
+# Weights of the sentence score and the refusal threshold, calibrated on eval/datasets/articles.jsonl (see README).
+W_SIM, W_KW, W_TYPE, W_RANK = 0.45, 0.35, 0.12, 0.08
+REFUSE_BELOW = 0.36
+CORROBORATE_SIM = 0.62
+NUMERIC_KINDS = frozenset({"number", "percent", "distance"})
+
+GROUP_NOUNS = frozenset(
+    """forces force troops army militia militias fighters police government coalition group groups militants
+    commanders command service units peshmerga tribes officials ministry council""".split()
+)
+_NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|sixteen|"
+                     r"twenty|thirty|forty|fifty|hundred|thousand|million|half|dozens?)\b", re.IGNORECASE)
+_DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b|\b(?:19|20)\d\d\b|"
+                   r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|week|month)\b",
+                   re.IGNORECASE)
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    row: int
+    start: int
+    end: int
+    text: str
+    sim: float
+    kw: float
+    typed: float
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+
+    @property
+    def support(self) -> float:
+        return 0.5 * self.sim + 0.5 * self.kw
+
+    @property
+    def score(self) -> float:
+        return W_SIM * self.sim + W_KW * self.kw + W_TYPE * self.typed + W_RANK / self.passage.rank
+
+
+_IDF: dict[str, dict[str, float]] = {}
+
+
+def _idf(snapshot: Snapshot) -> dict[str, float]:
+    """Inverse document frequency of every term, once per index version."""
+    if snapshot.version in _IDF:
+        return _IDF[snapshot.version]
+    df: dict[str, int] = {}
+    for p in snapshot.paragraphs:
+        for t in set(terms(p.text)):
+            df[t] = df.get(t, 0) + 1
+    n = max(len(snapshot.paragraphs), 1)
+    _IDF[snapshot.version] = {t: math.log(1 + n / c) for t, c in df.items()}
+    return _IDF[snapshot.version]
+
+
+def _keyword_overlap(question_terms: tuple[str, ...], sentence_terms: set[str], idf: dict[str, float], n: int) -> float:
+    if not question_terms:
+        return 0.0
+    unseen = math.log(1 + n)
+    total = sum(idf.get(t, unseen) for t in question_terms)
+    hit = sum(idf.get(t, unseen) for t in question_terms if t in sentence_terms)
+    return hit / total if total else 0.0
+
+
+def _has_type(kind: str, text: str, spans: list[tuple[int, int, str]]) -> bool:
+    labels = TYPE_LABELS.get(kind, frozenset())
+    if not labels:
+        return True
+    if any(label in labels for _, _, label in spans):
+        return True
+    if kind in NUMERIC_KINDS:
+        return bool(_NUMBER.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    return False
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, refuse_below: float = REFUSE_BELOW, max_quotes: int = 2) -> None:
+        if not 0.0 <= refuse_below <= 1.0:
+            raise ValueError("refuse_below must be within 0..1")
+        self.refuse_below = refuse_below
+        self.max_quotes = max_quotes
+
+    # --- scoring -----------------------------------------------------------------------------------------------
+    def candidates(
+        self, question: Question, passages: list[Passage], qvec: np.ndarray | None, snapshot: Snapshot
+    ) -> list[Candidate]:
+        idf = _idf(snapshot)
+        n = len(snapshot.paragraphs)
+        out = []
+        for passage in passages:
+            pi = snapshot.by_id.get(passage.id)
+            if pi is None:
+                continue
+            paragraph = snapshot.paragraphs[pi]
+            for row in snapshot.sentence_rows(pi):
+                si = int(snapshot.sentence_owner[row, 1])
+                span = paragraph.sentences[si]
+                text = paragraph.quote(span.start, span.end)
+                sim = float(snapshot.sentence_vectors[row] @ qvec) if qvec is not None else 0.0
+                kw = _keyword_overlap(question.terms, set(terms(text)), idf, n)
+                spans = snapshot.sentence_spans[row] if row < len(snapshot.sentence_spans) else []
+                typed = 1.0 if _has_type(question.kind, text, spans) else 0.0
+                out.append(Candidate(passage, int(row), span.start, span.end, text, max(sim, 0.0), kw, typed, spans))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    # --- short answers -----------------------------------------------------------------------------------------
+    def short_answer(self, question: Question, cand: Candidate) -> str | None:
+        kind = question.kind
+        labels = TYPE_LABELS.get(kind, frozenset())
+        if not labels:
+            return None
+        qterms = set(question.terms)
+        options: list[tuple[float, str]] = []
+        for s, e, label in cand.spans:
+            text = cand.text[s:e].strip(" ,.;:“”\"'’")
+            if not text:
+                continue
+            words = set(terms(text))
+            if words and words <= qterms:
+                continue  # the question's own words are not an answer
+            is_np = label.startswith("NP:")
+            if is_np:
+                if kind not in ("person_group", "org"):
+                    continue
+                head = text.lower().split()[-1]
+                inner = [lab for s2, e2, lab in cand.spans if not lab.startswith("NP:") and s <= s2 and e2 <= e]
+                if head not in GROUP_NOUNS and not any(lab in labels for lab in inner):
+                    continue
+                text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
+                words = set(terms(text)) - qterms
+                if not words:
+                    continue
+            elif label not in labels:
+                continue
+            score = self._closeness(cand.text, s, e, qterms)
+            if is_np and label.endswith("nsubj"):
+                score += 0.5
+            if is_np:
+                score += 0.3  # "Iraqi forces" beats its entity "Iraqi"
+            if label == "PERSON" and kind == "person_group":
+                score += 0.2
+            options.append((score, text))
+        if not options:
+            return None
+        return max(options, key=lambda o: o[0])[1]
+
+    @staticmethod
+    def _closeness(sentence: str, s: int, e: int, qterms: set[str]) -> float:
+        """Higher when the span sits near the question's words in the sentence."""
+        positions = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", sentence) if terms(m.group()) and terms(m.group())[0] in qterms]
+        if not positions:
+            return 0.0
+        dist = min(abs(p - s) if p < s else abs(p - e) for p in positions)
+        return 1.0 / (1.0 + dist / 40.0)
+
+    # --- the answer --------------------------------------------------------------------------------------------
+    def answer(
+        self, question: Question, passages: list[Passage], qvec: np.ndarray | None, snapshot: Snapshot, asked: str
+    ) -> Answer:
+        cands = self.candidates(question, passages, qvec, snapshot)
+        if not cands or cands[0].support < self.refuse_below:
+            return self.refusal(asked, passages, cands[0].support if cands else 0.0)
+        best = cands[0]
+        short = self.short_answer(question, best)
+        if short is None:
+            # a close runner-up that holds the kind of thing asked for is the better quote
+            for other in cands[1:4]:
+                if other.score >= 0.92 * best.score and (alt := self.short_answer(question, other)):
+                    best, short = other, alt
+                    break
+        citations: list[Citation] = [make_citation(1, best.passage.paragraph, best.start, best.end, best.support)]
+        lines = [f"**{short}**"] if short else []
+        lines.append(f"“{best.text}” [1]")
+        extra_notes: list[str] = []
+        bvec = snapshot.sentence_vectors[best.row]
+        seen_docs = {best.passage.paragraph.doc_id}
+        for other in cands[1:]:
+            doc = other.passage.paragraph.doc_id
+            if doc in seen_docs or other.support < self.refuse_below:
+                continue
+            if float(snapshot.sentence_vectors[other.row] @ bvec) < CORROBORATE_SIM:
+                continue
+            other_short = self.short_answer(question, other)
+            n = len(citations) + 1
+            if short and other_short and _same(short, other_short):
+                citations.append(make_citation(n, other.passage.paragraph, other.start, other.end, other.support))
+                lines.append(f"Also reported by [{n}]: “{other.text}”")
+                seen_docs.add(doc)
+            elif short and other_short and question.kind in NUMERIC_KINDS | {"date"} and not _same(short, other_short):
+                citations.append(make_citation(n, other.passage.paragraph, other.start, other.end, other.support))
+                lines.append(f"Another article gives a different figure, **{other_short}** [{n}]: “{other.text}”")
+                extra_notes.append(f"The sources differ: {short} [1] versus {other_short} [{n}].")
+                seen_docs.add(doc)
+            if len(citations) >= 3:
+                break
+        lines.extend(extra_notes)
+        return Answer(
+            question=asked,
+            text="\n\n".join(lines),
+            short_answer=short,
+            citations=citations,
+            passages=passages,
+            refused=False,
+            answerer=self.name,
+        )
+
+    def refusal(self, asked: str, passages: list[Passage], support: float) -> Answer:
+        lines = ["The articles don't answer this question."]
+        if passages:
+            lines.append("Closest passages, as related reading:")
+            for p in passages[:3]:
+                para = p.paragraph
+                first = para.sentence_texts()[0] if para.sentences else para.text
+                lines.append(f"- {para.title} ({para.source or para.doc_id}, paragraph {para.n}): {first}")
+        return Answer(
+            question=asked,
+            text="\n".join(lines),
+            short_answer=None,
+            citations=[],
+            passages=passages,
+            refused=True,
+            answerer=self.name,
+            notices=[f"best support {support:.2f} is below the threshold {self.refuse_below:.2f}"],
+        )
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _same(a: str, b: str) -> bool:
+    na, nb = _norm(a), _norm(b)
+    return bool(na) and bool(nb) and (na in nb or nb in na)

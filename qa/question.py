@@ -1,0 +1,94 @@
+"""What a question asks for: its expected answer type and its content terms.
+
+The answer type ("who" → a person or group, "how many" → a number) lets a sentence that merely shares words with
+the question lose to one that actually holds the kind of thing asked for. Content terms are stemmed the same way
+as the keyword index, so overlap is counted on the same footing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+AnswerType = str  # "person_group", "date", "number", "place", "org", "any"
+
+# spaCy entity labels that satisfy each answer type.
+TYPE_LABELS: dict[str, frozenset[str]] = {
+    "person_group": frozenset({"PERSON", "ORG", "NORP", "GPE"}),
+    "person": frozenset({"PERSON"}),
+    "org": frozenset({"ORG", "NORP", "PERSON"}),
+    "date": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}),
+    "percent": frozenset({"PERCENT", "CARDINAL"}),
+    "distance": frozenset({"QUANTITY", "CARDINAL"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+    "any": frozenset(),
+}
+
+_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
+    (re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b"), "percent"),
+    (re.compile(r"\bhow (?:far|close|long is|wide|high)\b|\bwhat distance\b"), "distance"),
+    (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount|toll)\b|\bhow large\b"), "number"),
+    (re.compile(r"\b(?:when|what (?:year|month|day|date|time))\b|\bon which (?:day|date)\b|\bin which (?:year|month)\b"), "date"),
+    (re.compile(r"\bwhere\b|\b(?:which|what) (?:city|town|country|province|region|area|district|place|village|border|river|mountains?)\b"), "place"),
+    (re.compile(r"\b(?:which|what) (?:tv|television|channel|station|outlet|newspaper|news agency|agency|organi[sz]ation|group|militia|force|forces|army|ministry|institute|blog|council|coalition)\b"), "org"),
+    (re.compile(r"\bwho(?:m|se)?\b|\b(?:which|what) (?:person|official|commander|leader|spokesman|spokesperson|minister|analyst|general|specialist|chancellor)\b"), "person_group"),
+]
+
+QUESTION_WORDS = frozenset(
+    "who whom whose what which when where why how many much did does do is are was were the a an of in on at to "
+    "for by with from and or that this these those it its they them their he she his her him there then".split()
+)
+
+
+def answer_type(question: str) -> AnswerType:
+    q = question.lower()
+    for pattern, kind in _RULES:
+        if pattern.search(q):
+            return kind
+    return "any"
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | QUESTION_WORDS
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words, in order, without stop words: the unit of keyword overlap."""
+    stop = _stopwords()
+    toks = []
+    for w in words(text):
+        for part in re.split(r"['’-]", w.lower()):
+            if part and part not in stop and not (len(part) == 1 and part.isalpha()):
+                toks.append(part)
+    return _stemmer().stemWords(toks) if toks else []
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: AnswerType
+    terms: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str, focus: str | None = None) -> Question:
+        """`focus` is the part of a rewritten follow-up that carries the answer type (the user's own words)."""
+        return cls(text=text, kind=answer_type(focus or text), terms=tuple(dict.fromkeys(terms(text))))

@@ -1,0 +1,180 @@
+"""Hybrid retrieval: dense search in Chroma and bm25s keyword search, fused by reciprocal rank.
+
+Dense search finds paraphrases ("recaptured the eastern half" for "retook eastern Mosul"); keyword search finds
+what hinges on a rare name ("al-Assadi"). Reciprocal-rank fusion needs no score calibration between the two,
+which is why it is the default. Several chunks of one paragraph collapse into one passage: the paragraph is what
+gets cited.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from index.models import Passage
+from index.settings import Settings, get_settings
+from index.snapshot import Snapshot, keyword_tokenize
+from qa.index_handle import IndexHandle, shared_handle
+
+Mode = Literal["fused", "dense", "keyword"]
+MODES: tuple[str, ...] = ("fused", "dense", "keyword")
+FILTER_KEYS = ("doc_id", "source")
+MAX_K = 50
+
+
+class QueryError(ValueError):
+    """A query or its options are invalid; the message says how."""
+
+
+@dataclass
+class RetrievalResult:
+    passages: list[Passage]
+    query_vector: np.ndarray | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def normalise_filters(filters: dict[str, Any] | None) -> dict[str, list[str]]:
+    """{"doc_id": "a" | ["a", "b"], "source": ...} with unknown keys refused."""
+    if not filters:
+        return {}
+    out: dict[str, list[str]] = {}
+    for key, value in filters.items():
+        if key not in FILTER_KEYS:
+            raise QueryError(f"unknown filter {key!r}; filters are {', '.join(FILTER_KEYS)}")
+        values = [value] if isinstance(value, str) else list(value)
+        if not values or not all(isinstance(v, str) and v for v in values):
+            raise QueryError(f"filter {key!r} needs a non-empty string or list of strings")
+        out[key] = values
+    return out
+
+
+def chroma_where(filters: dict[str, list[str]]) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = [{key: {"$in": values}} for key, values in filters.items()]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _rrf(rank_lists: list[list[str]], k: int) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranks in rank_lists:
+        for rank, pid in enumerate(ranks, start=1):
+            scores[pid] = scores.get(pid, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+class Retriever:
+    """`Retriever.from_defaults().retrieve("who retook eastern Mosul?", k=5)` → passages, best first."""
+
+    def __init__(self, settings: Settings, handle: IndexHandle, mode: str = "fused") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.settings = settings
+        self.mode = mode
+        self._handle = handle
+
+    @classmethod
+    def from_defaults(cls, settings: Settings | None = None, mode: str = "fused") -> Retriever:
+        settings = settings or get_settings()
+        return cls(settings, shared_handle(settings), mode)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._handle.get().snapshot
+
+    def embedder(self) -> Any:
+        from index.embedder import get_embedder
+
+        return get_embedder(self.settings.embed_model)
+
+    def retrieve(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Passage]:
+        return self.search(query, k, filters).passages
+
+    def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> RetrievalResult:
+        """Passages plus the query vector (the answerer reuses it) and timings."""
+        query = (query or "").strip()
+        if not query:
+            raise QueryError("the query is empty")
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
+        flt = normalise_filters(filters)
+        t0 = time.perf_counter()
+        opened = self._handle.get()
+        snap = opened.snapshot
+        depth = max(4 * k, 20)
+        dense: list[tuple[str, float]] = []
+        keyword: list[tuple[str, float]] = []
+        qvec = None
+        if self.mode in ("fused", "dense"):
+            qvec = self.embedder().encode_one(query)
+            dense = self._dense(opened.collection, qvec, depth, flt)
+        t1 = time.perf_counter()
+        if self.mode in ("fused", "keyword"):
+            keyword = self._keyword(snap, query, depth, flt)
+        t2 = time.perf_counter()
+        passages = self._fuse(snap, dense, keyword, k)
+        timings = {"dense": (t1 - t0) * 1000, "keyword": (t2 - t1) * 1000, "retrieve": (time.perf_counter() - t0) * 1000}
+        return RetrievalResult(passages=passages, query_vector=qvec, timings=timings)
+
+    def _dense(self, collection: Any, qvec: np.ndarray, depth: int, flt: dict[str, list[str]]) -> list[tuple[str, float]]:
+        n = min(depth * 2, max(collection.count(), 1))
+        got = collection.query(
+            query_embeddings=[qvec.tolist()], n_results=n, where=chroma_where(flt), include=["metadatas", "distances"]
+        )
+        best: dict[str, float] = {}
+        for meta, dist in zip(got["metadatas"][0], got["distances"][0], strict=True):
+            pid = meta["paragraph_id"]
+            sim = 1.0 - float(dist)
+            if sim > best.get(pid, -2.0):
+                best[pid] = sim
+        return sorted(best.items(), key=lambda kv: -kv[1])[:depth]
+
+    def _keyword(self, snap: Snapshot, query: str, depth: int, flt: dict[str, list[str]]) -> list[tuple[str, float]]:
+        if snap.bm25 is None or not snap.paragraphs:
+            return []
+        tokens = keyword_tokenize([query])
+        if not tokens.ids or not tokens.ids[0]:
+            return []  # only stop words
+        inverse = {i: t for t, i in tokens.vocab.items()}
+        known = [inverse[i] for i in tokens.ids[0] if inverse[i] in snap.bm25.vocab_dict]
+        if not known:
+            return []
+        mask = None
+        if flt:
+            mask = np.array(
+                [all(getattr(p, key) in values for key, values in flt.items()) for p in snap.paragraphs], dtype=np.float32
+            )
+        n = min(depth, len(snap.paragraphs))
+        docs, scores = snap.bm25.retrieve([known], k=n, show_progress=False, weight_mask=mask, n_threads=1)
+        return [(snap.paragraphs[int(d)].id, float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def _fuse(
+        self, snap: Snapshot, dense: list[tuple[str, float]], keyword: list[tuple[str, float]], k: int
+    ) -> list[Passage]:
+        dense_rank = {pid: (r, s) for r, (pid, s) in enumerate(dense, start=1)}
+        kw_rank = {pid: (r, s) for r, (pid, s) in enumerate(keyword, start=1)}
+        fused = _rrf([[p for p, _ in dense], [p for p, _ in keyword]], self.settings.rrf_k)
+        ordered = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        passages = []
+        for rank, (pid, score) in enumerate(ordered, start=1):
+            paragraph = snap.paragraph(pid)
+            if paragraph is None:  # the snapshot and Chroma disagree; never cite what cannot be shown
+                continue
+            d = dense_rank.get(pid)
+            w = kw_rank.get(pid)
+            passages.append(
+                Passage(
+                    paragraph=paragraph,
+                    rank=rank,
+                    score=score,
+                    dense_rank=d[0] if d else None,
+                    dense_score=d[1] if d else None,
+                    keyword_rank=w[0] if w else None,
+                    keyword_score=w[1] if w else None,
+                )
+            )
+        return passages
