@@ -138,11 +138,13 @@ def ingest(
 
     parsed: dict[str, _Parsed] = {}
     errors: list[str] = []
+    failed_ids: set[str] = set()
     for path in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 20, leave=False):
         try:
             doc = _parse(path, settings)
         except InputError as err:
             errors.append(str(err))
+            failed_ids.add(path.stem)
             continue
         if doc.raw.doc_id in parsed:
             other = parsed[doc.raw.doc_id].raw.path
@@ -169,7 +171,10 @@ def ingest(
                 report.updated.append(doc_id)
             else:
                 report.unchanged.append(doc_id)
-        report.removed = sorted(d for d, rec in manifest.items() if d not in parsed and _under(rec.path, roots))
+        # A file that is present but unreadable this time keeps its previous paragraphs (with --skip-bad).
+        report.removed = sorted(
+            d for d, rec in manifest.items() if d not in parsed and d not in failed_ids and _under(rec.path, roots)
+        )
         kept = [d for d in manifest if d not in parsed and d not in report.removed]
 
         report.chunks_unchanged = sum(manifest[d].chunks for d in report.unchanged)

@@ -21,7 +21,7 @@ from qa.question import TYPE_LABELS, Question, terms
 
 # Weights of the sentence score and the refusal threshold, calibrated on eval/datasets/articles.jsonl (see README).
 W_SIM, W_KW, W_TYPE, W_RANK = 0.45, 0.35, 0.12, 0.08
-REFUSE_BELOW = 0.36
+REFUSE_BELOW = 0.30
 CORROBORATE_SIM = 0.62
 NUMERIC_KINDS = frozenset({"number", "percent", "distance"})
 
@@ -137,19 +137,19 @@ class ExtractiveAnswerer:
         qterms = set(question.terms)
         options: list[tuple[float, str]] = []
         for s, e, label in cand.spans:
-            text = cand.text[s:e].strip(" ,.;:“”\"'’")
+            text = cand.text[s:e].strip(" ,.;:“”‘\"'’")
             if not text:
                 continue
             words = set(terms(text))
-            if words and words <= qterms:
-                continue  # the question's own words are not an answer
+            if words and len(words & qterms) * 2 >= len(words):
+                continue  # mostly the question's own words: not an answer
             is_np = label.startswith("NP:")
             if is_np:
                 if kind not in ("person_group", "org"):
                     continue
                 head = text.lower().split()[-1]
                 inner = [lab for s2, e2, lab in cand.spans if not lab.startswith("NP:") and s <= s2 and e2 <= e]
-                if head not in GROUP_NOUNS and not any(lab in labels for lab in inner):
+                if not any(lab in labels for lab in inner) and (head not in GROUP_NOUNS or len(text.split()) < 2):
                     continue
                 text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
                 words = set(terms(text)) - qterms
@@ -190,12 +190,14 @@ class ExtractiveAnswerer:
         if short is None:
             # a close runner-up that holds the kind of thing asked for is the better quote
             for other in cands[1:4]:
-                if other.score >= 0.92 * best.score and (alt := self.short_answer(question, other)):
+                if other.score >= 0.8 * best.score and (alt := self.short_answer(question, other)):
                     best, short = other, alt
                     break
-        citations: list[Citation] = [make_citation(1, best.passage.paragraph, best.start, best.end, best.support)]
+        start, end = self._quote_window(best, short)
+        paragraph = best.passage.paragraph
+        citations: list[Citation] = [make_citation(1, paragraph, start, end, best.support)]
         lines = [f"**{short}**"] if short else []
-        lines.append(f"“{best.text}” [1]")
+        lines.append(f"“{paragraph.quote(start, end)}” [1]")
         extra_notes: list[str] = []
         bvec = snapshot.sentence_vectors[best.row]
         seen_docs = {best.passage.paragraph.doc_id}
@@ -228,6 +230,20 @@ class ExtractiveAnswerer:
             refused=False,
             answerer=self.name,
         )
+
+    @staticmethod
+    def _quote_window(best: Candidate, short: str | None) -> tuple[int, int]:
+        """The best sentence, plus the next one of its paragraph when no short answer pins the point down.
+
+        "What happened to the lines?" is often answered by the sentence after the one that names the lines.
+        """
+        if short is not None:
+            return best.start, best.end
+        sentences = best.passage.paragraph.sentences
+        idx = next((i for i, sp in enumerate(sentences) if sp.start == best.start), None)
+        if idx is not None and idx + 1 < len(sentences) and sentences[idx + 1].end - best.start <= 600:
+            return best.start, sentences[idx + 1].end
+        return best.start, best.end
 
     def refusal(self, asked: str, passages: list[Passage], support: float) -> Answer:
         lines = ["The articles don't answer this question."]

@@ -38,7 +38,7 @@ _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
 
 QUESTION_WORDS = frozenset(
     "who whom whose what which when where why how many much did does do is are was were the a an of in on at to "
-    "for by with from and or that this these those it its they them their he she his her him there then".split()
+    "for by with from and or that this these those it its they them their he she his her him there then context".split()
 )
 
 

@@ -58,11 +58,12 @@ def chroma_where(filters: dict[str, list[str]]) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _rrf(rank_lists: list[list[str]], k: int) -> dict[str, float]:
+def _rrf(rank_lists: list[tuple[float, list[str]]], k: int) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion: sum of weight / (k + rank) over the lists a paragraph appears in."""
     scores: dict[str, float] = {}
-    for ranks in rank_lists:
+    for weight, ranks in rank_lists:
         for rank, pid in enumerate(ranks, start=1):
-            scores[pid] = scores.get(pid, 0.0) + 1.0 / (k + rank)
+            scores[pid] = scores.get(pid, 0.0) + weight / (k + rank)
     return scores
 
 
@@ -107,16 +108,18 @@ class Retriever:
         snap = opened.snapshot
         depth = max(4 * k, 20)
         dense: list[tuple[str, float]] = []
+        sentence: list[tuple[str, float]] = []
         keyword: list[tuple[str, float]] = []
         qvec = None
         if self.mode in ("fused", "dense"):
             qvec = self.embedder().encode_one(query)
             dense = self._dense(opened.collection, qvec, depth, flt)
+            sentence = self._sentence_dense(snap, qvec, depth, flt)
         t1 = time.perf_counter()
         if self.mode in ("fused", "keyword"):
             keyword = self._keyword(snap, query, depth, flt)
         t2 = time.perf_counter()
-        passages = self._fuse(snap, dense, keyword, k)
+        passages = self._fuse(snap, dense, sentence, keyword, k)
         timings = {"dense": (t1 - t0) * 1000, "keyword": (t2 - t1) * 1000, "retrieve": (time.perf_counter() - t0) * 1000}
         return RetrievalResult(passages=passages, query_vector=qvec, timings=timings)
 
@@ -132,6 +135,21 @@ class Retriever:
             if sim > best.get(pid, -2.0):
                 best[pid] = sim
         return sorted(best.items(), key=lambda kv: -kv[1])[:depth]
+
+    def _sentence_dense(
+        self, snap: Snapshot, qvec: np.ndarray, depth: int, flt: dict[str, list[str]]
+    ) -> list[tuple[str, float]]:
+        """Paragraphs ranked by their best sentence: a one-sentence fact is not diluted by the rest of its paragraph."""
+        if not len(snap.sentence_owner):
+            return []
+        sims = snap.sentence_vectors @ qvec
+        best = np.full(len(snap.paragraphs), -2.0, dtype=np.float32)
+        np.maximum.at(best, snap.sentence_owner[:, 0], sims)
+        if flt:
+            allowed = np.array([all(getattr(p, key) in v for key, v in flt.items()) for p in snap.paragraphs])
+            best[~allowed] = -2.0
+        order = np.argsort(-best)[:depth]
+        return [(snap.paragraphs[int(i)].id, float(best[i])) for i in order if best[i] > -2.0]
 
     def _keyword(self, snap: Snapshot, query: str, depth: int, flt: dict[str, list[str]]) -> list[tuple[str, float]]:
         if snap.bm25 is None or not snap.paragraphs:
@@ -153,11 +171,22 @@ class Retriever:
         return [(snap.paragraphs[int(d)].id, float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def _fuse(
-        self, snap: Snapshot, dense: list[tuple[str, float]], keyword: list[tuple[str, float]], k: int
+        self,
+        snap: Snapshot,
+        dense: list[tuple[str, float]],
+        sentence: list[tuple[str, float]],
+        keyword: list[tuple[str, float]],
+        k: int,
     ) -> list[Passage]:
+        cfg = self.settings
         dense_rank = {pid: (r, s) for r, (pid, s) in enumerate(dense, start=1)}
         kw_rank = {pid: (r, s) for r, (pid, s) in enumerate(keyword, start=1)}
-        fused = _rrf([[p for p, _ in dense], [p for p, _ in keyword]], self.settings.rrf_k)
+        lists = [
+            (cfg.weight_dense, [p for p, _ in dense]),
+            (cfg.weight_sentence, [p for p, _ in sentence]),
+            (cfg.weight_keyword, [p for p, _ in keyword]),
+        ]
+        fused = _rrf(lists, cfg.rrf_k)
         ordered = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         passages = []
         for rank, (pid, score) in enumerate(ordered, start=1):
