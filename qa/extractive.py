@@ -20,9 +20,11 @@ from qa.citations import make_citation
 from qa.question import TYPE_LABELS, Question, terms
 
 # Weights of the sentence score and the refusal threshold, calibrated on eval/datasets/articles.jsonl (see README).
-W_SIM, W_KW, W_TYPE, W_RANK = 0.45, 0.35, 0.12, 0.08
+W_SIM, W_KW, W_PKW, W_TYPE, W_RANK = 0.40, 0.25, 0.12, 0.15, 0.08
 REFUSE_BELOW = 0.30
 CORROBORATE_SIM = 0.62
+CONFLICT_SIM = 0.75
+NAMES_OVERRIDE_SUPPORT = 0.55
 NUMERIC_KINDS = frozenset({"number", "percent", "distance"})
 
 GROUP_NOUNS = frozenset(
@@ -47,6 +49,8 @@ class Candidate:
     kw: float
     typed: float
     spans: list[tuple[int, int, str]] = field(default_factory=list)
+    para_kw: float = 0.0
+    short: str | None = None
 
     @property
     def support(self) -> float:
@@ -54,7 +58,7 @@ class Candidate:
 
     @property
     def score(self) -> float:
-        return W_SIM * self.sim + W_KW * self.kw + W_TYPE * self.typed + W_RANK / self.passage.rank
+        return W_SIM * self.sim + W_KW * self.kw + W_PKW * self.para_kw + W_TYPE * self.typed + W_RANK / self.passage.rank
 
 
 _IDF: dict[str, dict[str, float]] = {}
@@ -116,6 +120,7 @@ class ExtractiveAnswerer:
             if pi is None:
                 continue
             paragraph = snapshot.paragraphs[pi]
+            para_kw = _keyword_overlap(question.terms, set(terms(paragraph.text)), idf, n)
             for row in snapshot.sentence_rows(pi):
                 si = int(snapshot.sentence_owner[row, 1])
                 span = paragraph.sentences[si]
@@ -123,8 +128,13 @@ class ExtractiveAnswerer:
                 sim = float(snapshot.sentence_vectors[row] @ qvec) if qvec is not None else 0.0
                 kw = _keyword_overlap(question.terms, set(terms(text)), idf, n)
                 spans = snapshot.sentence_spans[row] if row < len(snapshot.sentence_spans) else []
-                typed = 1.0 if _has_type(question.kind, text, spans) else 0.0
-                out.append(Candidate(passage, int(row), span.start, span.end, text, max(sim, 0.0), kw, typed, spans))
+                cand = Candidate(passage, int(row), span.start, span.end, text, max(sim, 0.0), kw, 0.0, spans, para_kw)
+                if question.kind != "any":
+                    cand.short = self.short_answer(question, cand)
+                    cand.typed = 1.0 if cand.short else 0.0
+                else:
+                    cand.typed = 1.0
+                out.append(cand)
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -186,13 +196,12 @@ class ExtractiveAnswerer:
         if not cands or cands[0].support < self.refuse_below:
             return self.refusal(asked, passages, cands[0].support if cands else 0.0)
         best = cands[0]
-        short = self.short_answer(question, best)
-        if short is None:
-            # a close runner-up that holds the kind of thing asked for is the better quote
-            for other in cands[1:4]:
-                if other.score >= 0.8 * best.score and (alt := self.short_answer(question, other)):
-                    best, short = other, alt
-                    break
+        missing = missing_names(question.text, passages)
+        if missing and best.support < NAMES_OVERRIDE_SUPPORT:
+            reason = f"the articles found never mention {', '.join(missing)}"
+            return self.refusal(asked, passages, cands[0].support, reason)
+        best = cands[0]
+        short = best.short
         start, end = self._quote_window(best, short)
         paragraph = best.passage.paragraph
         citations: list[Citation] = [make_citation(1, paragraph, start, end, best.support)]
@@ -205,15 +214,23 @@ class ExtractiveAnswerer:
             doc = other.passage.paragraph.doc_id
             if doc in seen_docs or other.support < self.refuse_below:
                 continue
-            if float(snapshot.sentence_vectors[other.row] @ bvec) < CORROBORATE_SIM:
+            closeness = float(snapshot.sentence_vectors[other.row] @ bvec)
+            if closeness < CORROBORATE_SIM or other.kw < 0.6 * best.kw:
                 continue
-            other_short = self.short_answer(question, other)
+            other_short = other.short
             n = len(citations) + 1
             if short and other_short and _same(short, other_short):
                 citations.append(make_citation(n, other.passage.paragraph, other.start, other.end, other.support))
                 lines.append(f"Also reported by [{n}]: “{other.text}”")
                 seen_docs.add(doc)
-            elif short and other_short and question.kind in NUMERIC_KINDS | {"date"} and not _same(short, other_short):
+            elif (
+                short
+                and other_short
+                and question.kind in NUMERIC_KINDS
+                and closeness >= CONFLICT_SIM
+                and other.kw >= best.kw
+                and not _same(short, other_short)
+            ):
                 citations.append(make_citation(n, other.passage.paragraph, other.start, other.end, other.support))
                 lines.append(f"Another article gives a different figure, **{other_short}** [{n}]: “{other.text}”")
                 extra_notes.append(f"The sources differ: {short} [1] versus {other_short} [{n}].")
@@ -245,7 +262,7 @@ class ExtractiveAnswerer:
             return best.start, sentences[idx + 1].end
         return best.start, best.end
 
-    def refusal(self, asked: str, passages: list[Passage], support: float) -> Answer:
+    def refusal(self, asked: str, passages: list[Passage], support: float, reason: str | None = None) -> Answer:
         lines = ["The articles don't answer this question."]
         if passages:
             lines.append("Closest passages, as related reading:")
@@ -261,8 +278,35 @@ class ExtractiveAnswerer:
             passages=passages,
             refused=True,
             answerer=self.name,
-            notices=[f"best support {support:.2f} is below the threshold {self.refuse_below:.2f}"],
+            notices=[reason or f"best support {support:.2f} is below the threshold {self.refuse_below:.2f}"],
         )
+
+
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|\d{4})\b")
+
+
+def missing_names(question: str, passages: list[Passage]) -> list[str]:
+    """Names and years in the question that no retrieved passage mentions ("France", "2018").
+
+    A question about something the articles never name cannot be answered from them, however similar the
+    sentences around it are. The first word of the question and short acronyms ("UN", "TV", "PMF") are not
+    counted: the first is capitalised anyway, and acronyms are often spelled out in the text.
+    """
+    text = question.split(" (context:")[0]
+    first = re.match(r"\W*(\w+)", text)
+    haystack = " ".join(f"{p.paragraph.title} {p.paragraph.source} {p.text}" for p in passages).lower()
+    missing = []
+    for match in _NAME.finditer(text):
+        word = match.group()
+        if first and match.start() == first.start(1):
+            continue
+        stem = word.lower()[: max(4, len(word) - 2)]  # "Syrian" matches "Syria", "Iraqi" matches "Iraq's"
+        if stem not in haystack and word.lower() not in COMMON_CAPITALISED:
+            missing.append(word)
+    return missing
+
+
+COMMON_CAPITALISED = frozenset({"i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
 
 def _norm(text: str) -> str:

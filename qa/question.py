@@ -31,9 +31,9 @@ _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bhow (?:far|close|long is|wide|high)\b|\bwhat distance\b"), "distance"),
     (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount|toll)\b|\bhow large\b"), "number"),
     (re.compile(r"\b(?:when|what (?:year|month|day|date|time))\b|\bon which (?:day|date)\b|\bin which (?:year|month)\b"), "date"),
-    (re.compile(r"\bwhere\b|\b(?:which|what) (?:city|town|country|province|region|area|district|place|village|border|river|mountains?)\b"), "place"),
-    (re.compile(r"\b(?:which|what) (?:tv|television|channel|station|outlet|newspaper|news agency|agency|organi[sz]ation|group|militia|force|forces|army|ministry|institute|blog|council|coalition)\b"), "org"),
-    (re.compile(r"\bwho(?:m|se)?\b|\b(?:which|what) (?:person|official|commander|leader|spokesman|spokesperson|minister|analyst|general|specialist|chancellor)\b"), "person_group"),
+    (re.compile(r"\bwhere\b|\b(?:which|what) (?:\w+ ){0,2}(?:city|town|country|province|region|areas?|districts?|place|villages?|border|river|mountains?|neighbou?rhoods?)\b"), "place"),
+    (re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:tv|television|channel|station|outlet|newspaper|agency|organi[sz]ation|group|militia|force|forces|army|ministry|institute|blog|council|coalition|magazine|unit|government|think tank)\b"), "org"),
+    (re.compile(r"\bwho(?:m|se)?\b|\b(?:which|what) (?:\w+ ){0,2}(?:person|official|officer|commander|leader|spokesman|spokesperson|minister|analyst|general|specialist|chancellor|expert)\b"), "person_group"),
 ]
 
 QUESTION_WORDS = frozenset(

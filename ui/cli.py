@@ -56,6 +56,59 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_answer(answer: object, as_json: bool) -> None:
+    from index.models import Answer
+
+    assert isinstance(answer, Answer)
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+        return
+    for notice in answer.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    print(answer.text)
+    if answer.citations:
+        print()
+        for c in answer.citations:
+            mark = "" if c.verified else "  (UNVERIFIED)"
+            print(f"[{c.n}] {c.title} — {c.source or c.doc_id}, ¶{c.paragraph_id.split('#')[-1]} ({c.paragraph_id}){mark}")
+    print(f"\n({answer.answerer}, {answer.timings.get('total', 0):.0f} ms)", file=sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.assistant import Assistant
+
+    assistant = Assistant.from_defaults(_settings(args))
+    _print_answer(assistant.ask(args.question, k=args.k), args.json)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A terminal conversation; earlier questions are the history of the next one."""
+    from qa.assistant import Assistant
+    from qa.retriever import QueryError
+
+    assistant = Assistant.from_defaults(_settings(args))
+    history: list[object] = []
+    print(f"cited chat ({assistant.answerer_name}). Ask about the articles; an empty line or Ctrl-D ends.")
+    while True:
+        try:
+            question = input("\n? ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            answer = assistant.ask(question, history=history, k=args.k)  # type: ignore[arg-type]
+        except QueryError as err:
+            print(f"error: {err}", file=sys.stderr)
+            continue
+        if answer.standalone_question and answer.standalone_question != question:
+            print(f"(understood as: {answer.standalone_question})", file=sys.stderr)
+        _print_answer(answer, False)
+        history.append(answer)
+    return 0
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)")
     parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
@@ -77,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser("ask", help="answer one question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    p.add_argument("--k", type=int, help="passages to read (default: CITED_TOP_K)")
+    p.add_argument("--answerer", choices=["extractive", "openai-like", "ollama", "llama-cpp"])
+    _common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal")
+    p.add_argument("--k", type=int)
+    p.add_argument("--answerer", choices=["extractive", "openai-like", "ollama", "llama-cpp"])
+    _common(p)
+    p.set_defaults(func=cmd_chat)
+
     for name, helptext in EXTRA_COMMANDS.items():
         p = sub.add_parser(name, help=helptext, add_help=False)
         p.set_defaults(func=None, delegate=name)
@@ -84,8 +151,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands whose own modules parse their arguments (they have many options of their own).
-EXTRA_COMMANDS: dict[str, str] = {}
-DELEGATES: dict[str, Callable[[list[str]], int]] = {}
+EXTRA_COMMANDS: dict[str, str] = {
+    "retrieve": "ranked passages for a query (no answer)",
+    "serve": "the web chat and the REST API on one port",
+    "eval": "score answers, retrieval and citations on a question set or SQuAD",
+    "bench": "speed and memory, beside a vanilla llama-index pipeline",
+}
+
+
+def _delegate(module: str, function: str = "main") -> Callable[[list[str]], int]:
+    def run(argv: list[str]) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), function)(argv) or 0)
+
+    return run
+
+
+DELEGATES: dict[str, Callable[[list[str]], int]] = {
+    "retrieve": _delegate("ui.serve", "retrieve_main"),
+    "serve": _delegate("ui.serve"),
+    "eval": _delegate("eval.cli"),
+    "bench": _delegate("eval.bench.cli"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

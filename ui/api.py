@@ -1,0 +1,349 @@
+"""The REST API: `POST /api/retrieve`, `POST /api/ask`, `GET /api/health`, documented at `/docs`.
+
+A thin HTTP skin over the same `Assistant` the chat uses (see `CitedService`): one Assistant per answerer
+and one Retriever per app, created on the first request that needs them and then shared by every request, so
+the embedding model loads once. Endpoints are plain `def`s on purpose: FastAPI runs them in its threadpool,
+so a slow answer never blocks the event loop that also serves the Gradio chat.
+
+Errors are short JSON messages, never tracebacks: invalid input → 422, no index yet → 503 (telling to run
+`cited ingest`), anything else → 500 (the traceback goes to the server log only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from index.models import Answer, Passage
+from index.settings import Settings
+from index.store import IndexUnavailableError
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+    from qa.retriever import Retriever
+
+log = logging.getLogger(__name__)
+
+MAX_K = 50  # the Retriever's own bound (qa.retriever.MAX_K); repeated here so the schema documents it
+MAX_QUERY_CHARS = 2_000
+MAX_QUESTION_CHARS = (
+    20_000  # hard limit; questions over settings.max_question_chars are truncated with a notice
+)
+MAX_HISTORY_TURNS = 100
+FILTER_KEYS = ("doc_id", "source")
+EXAMPLE_QUESTION = "Who retook eastern Mosul?"
+
+
+# --- the shared service -------------------------------------------------------------------------------------
+class CitedService:
+    """The one place the API and the chat get their Assistant from (thread-safe, lazy, shared)."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._assistants: dict[str, Assistant] = {}
+        if assistant is not None:
+            self._assistants[assistant.settings.answerer] = assistant
+
+    @property
+    def answerers(self) -> list[str]:
+        """What the chat may choose from: always the offline extractive answerer, plus the configured LLM."""
+        names = ["extractive"]
+        if self.settings.answerer != "extractive":
+            names.append(self.settings.answerer)
+        return names
+
+    def assistant(self, answerer: str | None = None) -> Assistant:
+        name = answerer or self.settings.answerer
+        found = self._assistants.get(name)
+        if found is not None:
+            return found
+        if name not in self.answerers:
+            from qa.retriever import QueryError
+
+            raise QueryError(f"unknown answerer {name!r}; choose one of {', '.join(self.answerers)}")
+        with self._lock:
+            found = self._assistants.get(name)
+            if found is None:
+                from qa.assistant import Assistant
+
+                shared = next(iter(self._assistants.values()), None)
+                found = Assistant.from_defaults(
+                    self.settings, answerer=name, retriever=shared.retriever if shared else None
+                )
+                self._assistants[name] = found
+            return found
+
+    def retriever(self) -> Retriever:
+        return self.assistant().retriever
+
+    def answerer_name(self, answerer: str | None = None) -> str:
+        return self.assistant(answerer).answerer_name
+
+    def warm(self) -> None:
+        """Load the model and open the index now, so the first real question does not pay for it."""
+        try:
+            self.retriever().retrieve(EXAMPLE_QUESTION, 1)
+        except Exception as err:  # warming is a courtesy; the request that needs it reports the real error
+            log.warning("warm-up failed: %s", err)
+
+
+# --- request and response models ----------------------------------------------------------------------------
+def _not_blank(value: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError(f"the {what} is empty; send a non-blank {what}")
+    return value
+
+
+class Filters(BaseModel):
+    """Restrict retrieval to some articles: a value or a list of values per key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str | list[str] | None = Field(
+        default=None, description="article id(s): file stems, e.g. 001_6433af30963515e2"
+    )
+    source: str | list[str] | None = Field(default=None, description='outlet(s), e.g. "Alwaght"')
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(FILTER_KEYS))
+            if unknown:
+                raise ValueError(f"unknown filter {unknown[0]!r}; filters are {', '.join(FILTER_KEYS)}")
+        return data
+
+    def as_dict(self) -> dict[str, Any] | None:
+        out = {k: v for k, v in self.model_dump().items() if v is not None}
+        return out or None
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"query": EXAMPLE_QUESTION, "k": 3}]}
+    )
+
+    query: str = Field(max_length=MAX_QUERY_CHARS, description="what to search for (not blank)")
+    k: int | None = Field(
+        default=None, ge=1, le=MAX_K, description="how many passages; default: the top_k setting"
+    )
+    filters: Filters | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str) -> str:
+        return _not_blank(value, "query")
+
+
+class RetrieveResponse(BaseModel):
+    query: str
+    k: int
+    passages: list[Passage]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "When did they do it?", "history": [EXAMPLE_QUESTION]},
+                {"question": EXAMPLE_QUESTION},
+            ]
+        },
+    )
+
+    question: str = Field(
+        max_length=MAX_QUESTION_CHARS,
+        description="the question (not blank); beyond the max_question_chars setting it is truncated, "
+        "with a notice",
+    )
+    history: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description="earlier questions of the same conversation, oldest first (for follow-ups such as "
+        "'When?')",
+    )
+    k: int | None = Field(
+        default=None, ge=1, le=MAX_K, description="passages to read; default: the top_k setting"
+    )
+    filters: Filters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return _not_blank(value, "question")
+
+    @field_validator("history")
+    @classmethod
+    def _history(cls, value: list[str]) -> list[str]:
+        if any(len(item) > MAX_QUESTION_CHARS for item in value):
+            raise ValueError(f"a history item is longer than {MAX_QUESTION_CHARS:,} characters")
+        return [item for item in value if item.strip()]
+
+
+class Health(BaseModel):
+    status: str = Field(description='"ok", or "empty" when nothing is ingested yet')
+    documents: int
+    paragraphs: int = 0
+    answerer: str
+    index_version: str | None = None
+    message: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"description": "invalid input; `message` says what to fix"},
+    500: {"model": ErrorResponse, "description": "server-side failure (details in the server log)"},
+    503: {"model": ErrorResponse, "description": "no index yet: run `cited ingest`"},
+}
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _errors_as_http() -> Iterator[None]:
+    """Our exceptions → short HTTP errors; unexpected ones are logged with a traceback and answered 500."""
+    from qa.retriever import QueryError
+
+    try:
+        yield
+    except HTTPException:
+        raise
+    except QueryError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+    except IndexUnavailableError as err:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(err)) from err
+    except Exception as err:
+        log.exception("request failed")
+        raise HTTPException(
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            f"internal error ({type(err).__name__}); see the server log",
+        ) from err
+
+
+def _validation_message(errors: list[Any]) -> str:
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's usual 422 body (`detail`: the list of errors), plus `message`: one readable sentence."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{k: v for k, v in e.items() if k not in ("ctx", "url", "input")} for e in exc.errors()]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": errors, "message": _validation_message(errors)},
+    )
+
+
+def basic_auth_dependency(user: str, password: str) -> Any:
+    """HTTP Basic auth for /api/* when the server is reachable beyond this machine."""
+    security = HTTPBasic(realm="cited")
+
+    def check(credentials: HTTPBasicCredentials = Depends(security)) -> None:  # noqa: B008
+        ok_user = secrets.compare_digest(credentials.username.encode(), user.encode())
+        ok_password = secrets.compare_digest(credentials.password.encode(), password.encode())
+        if not (ok_user and ok_password):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "wrong user or password",
+                headers={"WWW-Authenticate": 'Basic realm="cited"'},
+            )
+
+    return check
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """`"user:password"` → (user, password); refuses anything else, loudly."""
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("CITED_AUTH must look like user:password (both non-empty)")
+    return user, password
+
+
+# --- the app ------------------------------------------------------------------------------------------------
+def create_app(
+    settings: Settings, assistant: Assistant | None = None, auth: tuple[str, str] | None = None
+) -> FastAPI:
+    """The API alone (`ui.server.build_server` adds the chat). `assistant` lets tests inject one; `auth`
+    protects /api/* with HTTP Basic."""
+    service = CitedService(settings, assistant)
+    app = FastAPI(
+        title="cited",
+        summary="Answers from news articles, each claim cited to an exact source paragraph.",
+        version="0.1.0",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    dependencies = [Depends(basic_auth_dependency(*auth))] if auth else []
+    router = APIRouter(prefix="/api", tags=["cited"], dependencies=dependencies)
+
+    @router.post("/retrieve", response_model=RetrieveResponse, responses=ERRORS)
+    def retrieve(body: RetrieveRequest) -> RetrieveResponse:
+        """Ranked passages (paragraphs with their scores) for a query, best first."""
+        k = body.k or settings.top_k
+        with _errors_as_http():
+            passages = service.retriever().retrieve(
+                body.query, k, body.filters.as_dict() if body.filters else None
+            )
+        return RetrieveResponse(query=body.query, k=k, passages=passages)
+
+    @router.post("/ask", response_model=Answer, responses=ERRORS)
+    def ask(body: AskRequest) -> Answer:
+        """An answer whose every claim cites [n] a verbatim quote of a source paragraph, or a refusal."""
+        with _errors_as_http():
+            return service.assistant().ask(
+                body.question, list(body.history), body.k, body.filters.as_dict() if body.filters else None
+            )
+
+    @router.get("/health", response_model=Health, responses=ERRORS)
+    def health() -> Health:
+        """Is there an index, how big is it, and which answerer answers."""
+        from index.status import index_status
+
+        with _errors_as_http():
+            info = index_status(settings)
+            documents = int(info["documents"])
+            return Health(
+                status="ok" if documents else "empty",
+                documents=documents,
+                paragraphs=int(info["paragraphs"]),
+                answerer=service.answerer_name(),
+                index_version=info["version"],
+                message=None
+                if documents
+                else f"nothing is ingested yet; run `cited ingest {settings.articles_dir}`",
+            )
+
+    app.include_router(router)
+    return app
+
+
+def service_of(app: FastAPI) -> CitedService:
+    service = app.state.service
+    assert isinstance(service, CitedService)
+    return service

@@ -1,0 +1,244 @@
+"""Answers, citations and sources as HTML for the chat: pure functions, no Gradio.
+
+The one rule: every string that comes from an article, a model or the user goes through `esc()` before it
+touches HTML; the only raw markup is the fixed set of tags built here. A tiny markdown subset (paragraphs,
+`- ` lists, `**bold**`, `[n]` markers) is converted *after* escaping, so an article containing `<script>` or
+`<img onerror=…>` is shown as text and runs nothing.
+
+Citation buttons carry their address in the `value` attribute ("turn:n"), not in `data-*` attributes: the
+Gradio Chatbot's HTML sanitiser strips `data-*` but keeps `value` (checked in Chromium with Gradio 6.31).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from index.models import Answer, Citation, Paragraph
+
+REFUSED_LABEL = "Not in the articles"
+PANEL_HINT = (
+    "Click a citation such as [1] in an answer to see the paragraph it quotes, with the evidence highlighted."
+)
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_LIST_ITEM = re.compile(r"^\s*[-*]\s+")
+
+
+def esc(text: object) -> str:
+    """HTML-escape anything (quotes too, so it is safe inside attribute values)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def paragraph_number(paragraph_id: str) -> int | None:
+    """`"doc#7"` → 7: the ¶ number readers see."""
+    _, _, n = paragraph_id.rpartition("#")
+    return int(n) if n.isdigit() else None
+
+
+def cite_button(turn: int, n: int, label: str | None = None, extra_class: str = "") -> str:
+    """The clickable `[n]`; `value` tells the page's click handler which answer and which citation."""
+    classes = "cite" + (f" {extra_class}" if extra_class else "")
+    text = esc(label) if label is not None else f"[{n}]"
+    return (
+        f'<button type="button" class="{classes}" value="{int(turn)}:{int(n)}" '
+        f'title="Show source {int(n)}">{text}</button>'
+    )
+
+
+def _inline(escaped: str, turn: int, known: set[int]) -> str:
+    """Bold and citation markers in one already-escaped line."""
+    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
+
+    def marker(match: re.Match[str]) -> str:
+        numbers = [int(x) for x in re.split(r"\s*,\s*", match.group(1))]
+        if not all(n in known for n in numbers):
+            return match.group(0)  # an [n] no citation backs stays literal text
+        return "".join(cite_button(turn, n) for n in numbers)
+
+    return _MARKER.sub(marker, escaped)
+
+
+def markdown_html(text: str, turn: int = 0, citations: Iterable[int] = ()) -> str:
+    """The answer's markdown subset → HTML, escaping first; no newlines in the output (see `answer_html`)."""
+    known = set(citations)
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", (text or "").strip()):
+        # Consecutive lines of one kind form one element: text lines a <p> (with <br>), "- " lines a <ul>.
+        run_kind, run = "", list[str]()
+        for line in [ln for ln in block.split("\n") if ln.strip()] + [""]:
+            kind = "" if not line else ("li" if _LIST_ITEM.match(line) else "p")
+            if kind != run_kind and run:
+                if run_kind == "li":
+                    out.append("<ul>" + "".join(f"<li>{item}</li>" for item in run) + "</ul>")
+                else:
+                    out.append("<p>" + "<br>".join(run) + "</p>")
+                run = []
+            run_kind = kind
+            if kind == "li":
+                run.append(_inline(esc(_LIST_ITEM.sub("", line, count=1)), turn, known))
+            elif kind == "p":
+                run.append(_inline(esc(line.strip()), turn, known))
+    return "".join(out)
+
+
+def citation_label(citation: Citation, paragraph: Paragraph | None = None) -> str:
+    """`title · outlet · ¶n` (the outlet is left out when the article has none)."""
+    n = paragraph.n if paragraph is not None else paragraph_number(citation.paragraph_id)
+    parts = [citation.title or citation.doc_id]
+    if citation.source:
+        parts.append(citation.source)
+    if n is not None:
+        parts.append(f"¶{n}")
+    return " · ".join(parts)
+
+
+def paragraph_of(answer: Answer, citation: Citation) -> Paragraph | None:
+    for passage in answer.passages:
+        if passage.paragraph.id == citation.paragraph_id:
+            return passage.paragraph
+    return None
+
+
+def sources_list_html(answer: Answer, turn: int) -> str:
+    """The line of sources under an answer; each entry opens its citation like the inline marker does."""
+    if not answer.citations:
+        return ""
+    entries = [
+        cite_button(
+            turn, c.n, f"[{c.n}] {citation_label(c, paragraph_of(answer, c))}", extra_class="cite-source"
+        )
+        for c in answer.citations
+    ]
+    return (
+        '<div class="cited-sources-list"><span class="cited-sources-label">Sources</span>'
+        + "".join(entries)
+        + "</div>"
+    )
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """A finished answer for the chat. One line of HTML with no blank lines: the Chatbot's markdown renderer
+    passes an HTML block through untouched only up to the first blank line."""
+    refused = answer.refused
+    classes = "cited-answer refused" if refused else "cited-answer"
+    parts = [f'<div class="{classes}">']
+    if refused:
+        parts.append(f'<div class="cited-refused-badge">⊘ {esc(REFUSED_LABEL)}</div>')
+    for notice in answer.notices:
+        parts.append(f'<div class="cited-notice">Note: {esc(notice)}</div>')
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        parts.append(f'<div class="cited-understood">Understood as: {esc(answer.standalone_question)}</div>')
+    parts.append(
+        '<div class="cited-body">'
+        + markdown_html(answer.text, turn, (c.n for c in answer.citations))
+        + "</div>"
+    )
+    if answer.unsupported:
+        items = "".join(f"<li>{esc(s)}</li>" for s in answer.unsupported)
+        parts.append(
+            f'<div class="cited-unsupported">⚠ Not supported by the sources, left out:<ul>{items}</ul></div>'
+        )
+    parts.append(sources_list_html(answer, turn))
+    total = answer.timings.get("total")
+    timing = f" · {total:,.0f} ms" if total is not None else ""
+    parts.append(f'<div class="cited-footer">answered by {esc(answer.answerer)}{timing}</div>')
+    parts.append("</div>")
+    return "".join(parts).replace("\n", " ")
+
+
+def streaming_html(text: str) -> str:
+    """Text while it streams in: escaped, markers not yet clickable (the final Answer replaces it)."""
+    body = "<br>".join(esc(line) for line in (text or "").split("\n"))
+    return (
+        '<div class="cited-answer streaming"><div class="cited-body">'
+        f'<p>{body}<span class="cited-cursor">▍</span></p></div></div>'
+    )
+
+
+def pending_html() -> str:
+    return (
+        '<div class="cited-answer streaming"><div class="cited-body">'
+        '<p class="cited-pending">Searching the articles…</p></div></div>'
+    )
+
+
+def error_html(message: str) -> str:
+    return f'<div class="cited-answer error"><div class="cited-error">⚠ {esc(message)}</div></div>'
+
+
+def user_html(text: str) -> str:
+    """The user's own words, shown as text (a question may contain anything)."""
+    body = "<br>".join(esc(line) for line in (text or "").split("\n"))
+    return f'<div class="cited-question">{body}</div>'
+
+
+def highlight(paragraph: Paragraph, citation: Citation) -> tuple[str, bool]:
+    """The paragraph as HTML with the quote in <mark>; False if the quote could not be placed in it."""
+    text = paragraph.text
+    a, b = citation.start - paragraph.start, citation.end - paragraph.start
+    if not (0 <= a < b <= len(text) and text[a:b] == citation.quote):
+        found = text.find(citation.quote) if citation.quote else -1
+        if found < 0:
+            return esc(text), False
+        a, b = found, found + len(citation.quote)
+    return f"{esc(text[:a])}<mark>{esc(text[a:b])}</mark>{esc(text[b:])}", True
+
+
+def source_card_html(answer: Answer, n: int, turn: int) -> str:
+    """The sources panel for citation `n` of one answer: where it comes from, the paragraph, the evidence."""
+    citation = next((c for c in answer.citations if c.n == n), None)
+    if citation is None:
+        return panel_message_html(f"That answer has no source [{n}].")
+    paragraph = paragraph_of(answer, citation)
+    number = paragraph.n if paragraph is not None else paragraph_number(citation.paragraph_id)
+    meta = [esc(citation.source) if citation.source else "outlet not stated"]
+    if number is not None:
+        meta.append(f"¶{number}")
+    meta.append(f'<code class="cited-pid">{esc(citation.paragraph_id)}</code>')
+    if paragraph is not None:
+        body, placed = highlight(paragraph, citation)
+    else:
+        body, placed = f"<mark>{esc(citation.quote)}</mark>", True
+    verified = citation.verified and placed
+    check = (
+        '<div class="cited-check ok">✓ The highlighted words are verbatim from this paragraph.</div>'
+        if verified
+        else '<div class="cited-check warn">⚠ The quoted evidence could not be verified in this paragraph.'
+        "</div>"
+    )
+    others = [c for c in answer.citations if c.n != n]
+    nav = ""
+    if others:
+        nav = (
+            '<div class="cited-other">Other sources of this answer: '
+            + "".join(cite_button(turn, c.n) for c in others)
+            + "</div>"
+        )
+    return (
+        f'<div class="cited-source" data-paragraph-id="{esc(citation.paragraph_id)}" data-n="{int(n)}">'
+        f'<div class="cited-source-head"><span class="cited-source-n">[{int(n)}]</span> '
+        f'<span class="cited-source-title">{esc(citation.title or citation.doc_id)}</span></div>'
+        f'<div class="cited-source-meta">{" · ".join(meta)}</div>'
+        f'<p class="cited-paragraph">{body}</p>'
+        f"{check}"
+        f'<div class="cited-question-ref">For: {esc(answer.question)}</div>'
+        f"{nav}</div>"
+    )
+
+
+def panel_message_html(message: str) -> str:
+    return f'<div class="cited-panel-empty">{esc(message)}</div>'
+
+
+def answer_markdown(answer: Answer) -> str:
+    """Plain markdown for API clients (gradio_client's `/chat`): the answer, then a numbered source list."""
+    lines = [answer.text.strip()]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            lines.append(f"[{c.n}] {citation_label(c, paragraph_of(answer, c))}: “{c.quote}”")
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""`cited retrieve "QUERY"`: the ranked passages behind an answer, with their scores, to check retrieval by
+eye (or by script, with --json: the same shape as `POST /api/retrieve`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from index.models import Passage
+from index.settings import Settings
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cited retrieve", description="Show the passages retrieved for a query."
+    )
+    parser.add_argument("query", help="what to search for")
+    parser.add_argument("-k", "--k", type=int, help="how many passages (1..50; default: CITED_TOP_K)")
+    parser.add_argument("--json", action="store_true", help='print {"query", "k", "passages": [...]} as JSON')
+    parser.add_argument("--doc-id", action="append", help="only this article (repeatable)")
+    parser.add_argument("--source", action="append", help="only this outlet (repeatable)")
+    parser.add_argument(
+        "--mode", choices=("fused", "dense", "keyword"), default="fused", help="retrieval mode"
+    )
+    parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
+    parser.add_argument(
+        "--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)"
+    )
+    return parser
+
+
+def _score(value: float | None, rank: int | None) -> str:
+    return "-" if value is None else f"{value:.3f} (#{rank})"
+
+
+def format_passage(p: Passage, width: int = 100) -> str:
+    par = p.paragraph
+    where = " · ".join(x for x in (par.title, par.source, f"¶{par.n}") if x)
+    head = (
+        f"{p.rank:>2}. {par.id}   fused {p.score:.4f} · dense {_score(p.dense_score, p.dense_rank)} · "
+        f"keyword {_score(p.keyword_score, p.keyword_rank)}"
+    )
+    body = textwrap.fill(par.text, width=width, initial_indent="    ", subsequent_indent="    ")
+    return f"{head}\n    {where}\n{body}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from index.store import IndexUnavailableError
+    from qa.retriever import QueryError, Retriever
+
+    args = build_parser().parse_args(argv)
+    overrides: dict[str, object] = {}
+    if args.index_dir is not None:
+        overrides["index_dir"] = args.index_dir
+    if args.chroma_url:
+        overrides["chroma_url"] = args.chroma_url
+    filters: dict[str, list[str]] = {}
+    if args.doc_id:
+        filters["doc_id"] = args.doc_id
+    if args.source:
+        filters["source"] = args.source
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        k = settings.top_k if args.k is None else args.k
+        passages = Retriever.from_defaults(settings, mode=args.mode).retrieve(args.query, k, filters or None)
+    except (ValidationError, QueryError, IndexUnavailableError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.json:
+        payload = {
+            "query": args.query.strip(),
+            "k": k,
+            "passages": [p.model_dump(mode="json") for p in passages],
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    if not passages:
+        print("no passages found")
+        return 0
+    print("\n\n".join(format_passage(p) for p in passages))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
