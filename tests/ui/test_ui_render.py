@@ -1,0 +1,168 @@
+"""ui/render.py: what reaches the browser as HTML. Article text and user input must never become markup."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from index.models import Answer, Citation, Paragraph, Passage
+from ui import render
+
+pytestmark = pytest.mark.unit
+
+SCRIPT = "<script>window.__xss=2</script>"
+IMG = '<img src=x onerror="window.__xss=1">'
+ALLOWED_TAGS = {"div", "p", "br", "ul", "li", "strong", "button", "span", "mark", "code"}
+
+
+class TagCollector(HTMLParser):
+    """Every start tag and attribute, as a browser's parser would see them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = TagCollector()
+    parser.feed(html)
+    parser.close()
+    return parser.tags
+
+
+def assert_inert(html: str) -> None:
+    """Only our own tags, no event-handler attributes, no script or img."""
+    for tag, attrs in tags_of(html):
+        assert tag in ALLOWED_TAGS, f"unexpected <{tag}> in {html!r}"
+        for name in attrs:
+            assert not name.startswith("on"), f"event handler {name} on <{tag}>"
+            assert name in {"class", "type", "value", "title", "data-paragraph-id", "data-n"}, name
+
+
+def make_answer(text_extra: str = "", title: str = "A title", source: str = "Alwaght") -> Answer:
+    paragraph_text = f"First sentence. Iraqi forces retook eastern Mosul {text_extra}in January. Last one."
+    start = 100
+    quote = f"Iraqi forces retook eastern Mosul {text_extra}in January."
+    q_start = start + paragraph_text.index(quote)
+    paragraph = Paragraph(
+        id="doc1#3",
+        doc_id="doc1",
+        n=3,
+        text=paragraph_text,
+        title=title,
+        source=source,
+        start=start,
+        end=start + len(paragraph_text),
+    )
+    citation = Citation(
+        n=1,
+        paragraph_id="doc1#3",
+        doc_id="doc1",
+        title=title,
+        source=source,
+        quote=quote,
+        start=q_start,
+        end=q_start + len(quote),
+        verified=True,
+    )
+    return Answer(
+        question="Who retook eastern Mosul?",
+        text=f"**Iraqi forces**\n\n“{quote}” [1]",
+        short_answer="Iraqi forces",
+        citations=[citation],
+        passages=[Passage(paragraph=paragraph, rank=1, score=0.03)],
+        timings={"total": 12.0},
+    )
+
+
+def test_esc_escapes_markup_and_quotes() -> None:
+    assert render.esc(SCRIPT) == "&lt;script&gt;window.__xss=2&lt;/script&gt;"
+    assert render.esc("\"'&") == "&quot;&#x27;&amp;"
+    assert render.esc(None) == ""
+
+
+def test_markdown_subset_after_escaping() -> None:
+    html = render.markdown_html(f"**bold** {SCRIPT} [1] [9]\n\n- item {IMG}\n- two", turn=4, citations=[1])
+    assert "<strong>bold</strong>" in html
+    assert "&lt;script&gt;" in html and "<script" not in html
+    assert '<button type="button" class="cite" value="4:1"' in html
+    assert "[9]" in html and 'value="4:9"' not in html  # a marker no citation backs stays text
+    assert html.count("<li>") == 2
+    assert "\n" not in html
+    assert_inert(html)
+
+
+def test_marker_lists_become_several_buttons() -> None:
+    html = render.markdown_html("claim [1, 2]", citations=[1, 2])
+    assert 'value="0:1"' in html and 'value="0:2"' in html
+
+
+def test_answer_html_escapes_article_text_everywhere() -> None:
+    answer = make_answer(text_extra=f"{SCRIPT} {IMG} ", title=f"Title {IMG}", source=f"Out{SCRIPT}let")
+    answer.notices = [f"notice {SCRIPT}"]
+    answer.unsupported = [f"claim {IMG}"]
+    answer.answerer = f"extractive{IMG}"
+    html = render.answer_html(answer, turn=2)
+    assert_inert(html)
+    assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in html
+    assert "\n" not in html  # one HTML block for the Chatbot's markdown renderer
+    assert 'value="2:1"' in html
+
+
+def test_source_card_highlights_the_quote_and_escapes() -> None:
+    answer = make_answer(text_extra=f"{SCRIPT} ", title=f"T {IMG}")
+    html = render.source_card_html(answer, 1, turn=0)
+    assert_inert(html)
+    mark = re.search(r"<mark>(.*?)</mark>", html)
+    assert mark is not None
+    assert mark.group(1) == render.esc(answer.citations[0].quote)
+    assert "¶3" in html and "doc1#3" in html and "Alwaght" in html
+    assert "verbatim" in html
+
+
+def test_source_card_unknown_citation_and_unplaceable_quote() -> None:
+    answer = make_answer()
+    assert "no source [7]" in render.source_card_html(answer, 7, turn=0)
+    answer.citations[0].quote = "words that are not there"
+    html = render.source_card_html(answer, 1, turn=0)
+    assert "<mark>" not in html and "could not be verified" in html
+
+
+def test_refused_answer_looks_different() -> None:
+    answer = Answer(
+        question="What is the capital of France?", text="The articles don't answer this.", refused=True
+    )
+    html = render.answer_html(answer, 0)
+    assert 'class="cited-answer refused"' in html
+    assert render.REFUSED_LABEL in html
+    assert "cited-sources-list" not in html
+    assert 'class="cited-answer refused"' not in render.answer_html(make_answer(), 0)
+
+
+def test_sources_list_names_title_outlet_paragraph() -> None:
+    html = render.answer_html(make_answer(), 0)
+    assert "A title · Alwaght · ¶3" in html
+    no_outlet = render.answer_html(make_answer(source=""), 0)
+    assert "A title · ¶3" in no_outlet
+
+
+def test_user_streaming_and_error_html_escape() -> None:
+    for html in (render.user_html(IMG), render.streaming_html(SCRIPT + "\nmore"), render.error_html(IMG)):
+        assert_inert(html)
+        assert "&lt;" in html
+
+
+def test_answer_markdown_for_api_clients() -> None:
+    md = render.answer_markdown(make_answer())
+    assert md.startswith("**Iraqi forces**")
+    assert "Sources:\n[1] A title · Alwaght · ¶3: “Iraqi forces retook eastern Mosul in January.”" in md
+
+
+def test_paragraph_number() -> None:
+    assert render.paragraph_number("001_abc#12") == 12
+    assert render.paragraph_number("nohash") is None
