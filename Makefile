@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 run: setup
-	$(VENV)/bin/cited ingest && $(VENV)/bin/cited status
+	$(VENV)/bin/cited serve
 
 # System packages the tests need (Chromium for the browser test), and the LLM server for the LLM tests.
 system-deps:

@@ -41,6 +41,9 @@ class Embedder:
             raise ModelNotFoundError(f"embedding model folder {model_path} does not exist; check CITED_EMBED_MODEL.")
         apply_offline_guards()
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every CLI call
 
         self.model_path = model_path
         self.name = "all-MiniLM-L6-v2" if model_path.parent.name == MODEL_PACKAGE else model_path.name

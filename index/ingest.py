@@ -22,11 +22,11 @@ from index.annotate import annotate
 from index.chunking import chunk_paragraph
 from index.cleaning import to_paragraphs
 from index.models import Chunk, Paragraph
+from index.opening import load_snapshot
 from index.readers import InputError, RawDocument, discover, read_document
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, sentence_table
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
-from index.opening import load_snapshot
 
 
 @dataclass
@@ -113,7 +113,9 @@ def _writer_lock(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as err:
-            raise IndexUnavailableError(f"another ingest is writing {settings.index_dir}; wait for it to finish.") from err
+            raise IndexUnavailableError(
+                f"another ingest is writing {settings.index_dir}; wait for it to finish."
+            ) from err
         yield
 
 
@@ -195,7 +197,9 @@ def ingest(
         new_docs = [parsed[d] for d in report.added + report.updated]
         new_manifest = {d: manifest[d] for d in kept + report.unchanged}
         new_manifest.update({doc.record.doc_id: doc.record for doc in new_docs})
-        snapshot = _write_version(store, settings, current, old, kept + report.unchanged, new_docs, new_manifest, report, progress)
+        snapshot = _write_version(
+            store, settings, current, old, kept + report.unchanged, new_docs, new_manifest, report, progress
+        )
         report.version = snapshot.version
         _fill_totals(report, new_manifest)
         _drop_stale_caches(settings, keep=snapshot.version)
@@ -297,7 +301,9 @@ def _write_version(
     snapshot.save(settings.cache_dir / collection.name)
 
     # 4. Publish, then tidy.
-    store.publish(collection.name, {"documents": len(manifest), "paragraphs": len(paragraphs), "embed_model": embedder.name})
+    store.publish(
+        collection.name, {"documents": len(manifest), "paragraphs": len(paragraphs), "embed_model": embedder.name}
+    )
     store.drop_stale(keep=collection.name)
     return snapshot
 

@@ -76,7 +76,11 @@ def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) ->
         manifest[p.doc_id].paragraphs += 1
     texts, owner = sentence_table(ordered)
     embedder = get_embedder(settings.embed_model)
-    vectors = embedder.encode(texts, batch_size=settings.embed_batch_size) if texts else np.zeros((0, embedder.dimension), np.float32)
+    vectors = (
+        embedder.encode(texts, batch_size=settings.embed_batch_size)
+        if texts
+        else np.zeros((0, embedder.dimension), np.float32)
+    )
     return Snapshot(
         version=collection.name,
         paragraphs=ordered,

@@ -42,9 +42,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         if not path.exists():
             raise InputError(f"{path}: no such file or folder. Check the path and try again.")
         if path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-            )
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
             files = [p for p in files if not any(part.startswith(".") for part in p.relative_to(path).parts)]
             if not files:
                 kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -62,7 +60,9 @@ def discover(paths: Iterable[Path]) -> list[Path]:
 def decode(data: bytes, path: Path) -> tuple[str, list[str]]:
     """UTF-8 when it is, else a single-byte fallback, with a note saying so."""
     if b"\x00" in data[:8192]:
-        raise InputError(f"{path}: looks like a binary file (it contains NUL bytes); give cited text, Markdown or HTML.")
+        raise InputError(
+            f"{path}: looks like a binary file (it contains NUL bytes); give cited text, Markdown or HTML."
+        )
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as err:
@@ -72,7 +72,10 @@ def decode(data: bytes, path: Path) -> tuple[str, list[str]]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        note = f"{path}: not valid UTF-8 (first bad byte at {bad_at}); decoded as {encoding}. Re-save it as UTF-8 to be sure."
+        note = (
+            f"{path}: not valid UTF-8 (first bad byte at {bad_at}); decoded as {encoding}. "
+            "Re-save it as UTF-8 to be sure."
+        )
         return text, [note]
     raise InputError(f"{path}: cannot decode the file as text; re-save it as UTF-8.")  # pragma: no cover
 
@@ -112,7 +115,7 @@ def _extract_html(doc: RawDocument) -> None:
     if result is None or not (getattr(result, "text", None) or "").strip():
         raise InputError(f"{doc.path}: found no article text in this HTML page.")
     doc.is_html = True
-    doc.text = result.text
+    doc.text = str(getattr(result, "text", "") or "")
     doc.html_title = (getattr(result, "title", None) or "").strip()
     doc.html_source = (getattr(result, "sitename", None) or "").strip()
     doc.notes.append(f"{doc.path}: HTML page; offsets refer to its extracted main text.")

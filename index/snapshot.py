@@ -78,7 +78,11 @@ class Snapshot:
         np.save(tmp / "sentence_vectors.npy", self.sentence_vectors)
         np.save(tmp / "sentence_owner.npy", self.sentence_owner)
         (tmp / "sentence_spans.json").write_text(json.dumps(self.sentence_spans), encoding="utf-8")
-        manifest = {"format": FORMAT_VERSION, "version": self.version, "docs": {k: vars(v) for k, v in self.manifest.items()}}
+        manifest = {
+            "format": FORMAT_VERSION,
+            "version": self.version,
+            "docs": {k: vars(v) for k, v in self.manifest.items()},
+        }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         if self.bm25 is not None:
             self.bm25.save(str(tmp / "bm25"))

@@ -144,7 +144,9 @@ class ChromaStore:
         )
 
     def versions(self) -> list[str]:
-        names = [c if isinstance(c, str) else c.name for c in self._guard("list collections", self.client.list_collections)]
+        names = [
+            c if isinstance(c, str) else c.name for c in self._guard("list collections", self.client.list_collections)
+        ]
         # Exactly "{base}-v{digits}": a prefix test also claimed other collections on the same server
         # ("cited-v2-meta", "cited-v2-v…" of an index named "cited-v2"), which drop_stale then deleted.
         own = re.compile(rf"{re.escape(self.base)}-v\d+")

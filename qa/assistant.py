@@ -146,7 +146,13 @@ class Assistant:
         yield from self._stream_llm(asked, standalone, notices, k, filters, t_start)
 
     def _stream_llm(
-        self, asked: str, standalone: str, notices: list[str], k: int | None, filters: dict[str, Any] | None, t_start: float
+        self,
+        asked: str,
+        standalone: str,
+        notices: list[str],
+        k: int | None,
+        filters: dict[str, Any] | None,
+        t_start: float,
     ) -> Iterator[str | Answer]:
         assert self.llm is not None
         t0 = time.perf_counter()
@@ -162,12 +168,18 @@ class Assistant:
             failure = f"{err}. Showing the extractive answer instead."
         answer = None
         if failure is None:
-            answer = self.llm.answer_from_reply(asked, reply, result.passages, self.retriever.snapshot, self.retriever.embedder())
+            answer = self.llm.answer_from_reply(
+                asked, reply, result.passages, self.retriever.snapshot, self.retriever.embedder()
+            )
             if answer is None:
-                failure = "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
+                failure = (
+                    "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
+                )
         if answer is None:
             question = Question.parse(standalone, focus=asked)
-            answer = self.extractive.answer(question, result.passages, result.query_vector, self.retriever.snapshot, asked)
+            answer = self.extractive.answer(
+                question, result.passages, result.query_vector, self.retriever.snapshot, asked
+            )
             answer.answerer = f"{self.extractive.name} (fallback from {self.llm.name})"
             answer.notices.insert(0, failure or "")
         t2 = time.perf_counter()

@@ -28,14 +28,41 @@ NAMES_OVERRIDE_SUPPORT = 0.55
 NUMERIC_KINDS = frozenset({"number", "percent", "distance"})
 
 GROUP_NOUNS = frozenset(
-    """forces force troops army militia militias fighters police government coalition group groups militants
-    commanders command service units peshmerga tribes officials ministry council""".split()
+    [
+        "forces",
+        "force",
+        "troops",
+        "army",
+        "militia",
+        "militias",
+        "fighters",
+        "police",
+        "government",
+        "coalition",
+        "group",
+        "groups",
+        "militants",
+        "commanders",
+        "command",
+        "service",
+        "units",
+        "peshmerga",
+        "tribes",
+        "officials",
+        "ministry",
+        "council",
+    ]
 )
-_NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|sixteen|"
-                     r"twenty|thirty|forty|fifty|hundred|thousand|million|half|dozens?)\b", re.IGNORECASE)
-_DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b|\b(?:19|20)\d\d\b|"
-                   r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|week|month)\b",
-                   re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|sixteen|"
+    r"twenty|thirty|forty|fifty|hundred|thousand|million|half|dozens?)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b|\b(?:19|20)\d\d\b|"
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|week|month)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -58,7 +85,9 @@ class Candidate:
 
     @property
     def score(self) -> float:
-        return W_SIM * self.sim + W_KW * self.kw + W_PKW * self.para_kw + W_TYPE * self.typed + W_RANK / self.passage.rank
+        return (
+            W_SIM * self.sim + W_KW * self.kw + W_PKW * self.para_kw + W_TYPE * self.typed + W_RANK / self.passage.rank
+        )
 
 
 _IDF: dict[str, dict[str, float]] = {}
@@ -182,7 +211,11 @@ class ExtractiveAnswerer:
     @staticmethod
     def _closeness(sentence: str, s: int, e: int, qterms: set[str]) -> float:
         """Higher when the span sits near the question's words in the sentence."""
-        positions = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", sentence) if terms(m.group()) and terms(m.group())[0] in qterms]
+        positions = [
+            m.start()
+            for m in re.finditer(r"[A-Za-z0-9]+", sentence)
+            if terms(m.group()) and terms(m.group())[0] in qterms
+        ]
         if not positions:
             return 0.0
         dist = min(abs(p - s) if p < s else abs(p - e) for p in positions)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from qa.question import answer_type
 
 PERSON_PRONOUNS = re.compile(r"\b(he|she|they|him|her|them|his|their|hers|theirs)\b", re.IGNORECASE)
-OTHER_REFERENCES = re.compile(r"\b(it|its|this|that|these|those|there|then|the same|the group|the city)\b", re.IGNORECASE)
+OTHER_REFERENCES = re.compile(
+    r"\b(it|its|this|that|these|those|there|then|the same|the group|the city)\b", re.IGNORECASE
+)
 ELLIPTIC = re.compile(r"^(?:and|what about|how about|and what about|also)\b", re.IGNORECASE)
 POSSESSIVE = {"his", "their", "her", "hers", "theirs"}
 

@@ -53,7 +53,11 @@ class CitedLlamaRetriever(BaseRetriever):
 
     @classmethod
     def from_defaults(
-        cls, settings: Settings | None = None, k: int | None = None, filters: dict[str, Any] | None = None, mode: str = "fused"
+        cls,
+        settings: Settings | None = None,
+        k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        mode: str = "fused",
     ) -> CitedLlamaRetriever:
         return cls(Retriever.from_defaults(settings, mode=mode), k=k, filters=filters)
 

@@ -86,7 +86,9 @@ def build_messages(question: str, passages: list[Passage]) -> list[Any]:
     from llama_index.core.llms import ChatMessage, MessageRole
 
     sources = "\n\n".join(
-        SOURCE_TEMPLATE.format(n=i, title=p.paragraph.title, source=p.paragraph.source or p.paragraph.doc_id, text=p.text)
+        SOURCE_TEMPLATE.format(
+            n=i, title=p.paragraph.title, source=p.paragraph.source or p.paragraph.doc_id, text=p.text
+        )
         for i, p in enumerate(passages, start=1)
     )
     return [
@@ -143,7 +145,9 @@ class LLMAnswerer:
             raise self._unavailable(err) from err
 
     # --- checking ----------------------------------------------------------------------------------------------
-    def check(self, reply: str, passages: list[Passage], snapshot: Any, embedder: Any) -> tuple[str, list[Citation], list[str]]:
+    def check(
+        self, reply: str, passages: list[Passage], snapshot: Any, embedder: Any
+    ) -> tuple[str, list[Citation], list[str]]:
         """Renumbered text with unsupported sentences marked, the verified citations, and the unsupported sentences."""
         text, order = renumber(reply.strip(), len(passages))
         cited = [passages[i - 1] for i in order]
@@ -191,7 +195,11 @@ class LLMAnswerer:
         text, citations, unsupported = self.check(reply, passages, snapshot, embedder)
         if not citations:
             return None
-        notices = [f"{len(unsupported)} sentence(s) of the LLM's answer are not supported by the sources and are marked."] if unsupported else []
+        notices = (
+            [f"{len(unsupported)} sentence(s) of the LLM's answer are not supported by the sources and are marked."]
+            if unsupported
+            else []
+        )
         return Answer(
             question=asked,
             text=text,

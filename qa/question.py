@@ -26,19 +26,93 @@ TYPE_LABELS: dict[str, frozenset[str]] = {
     "any": frozenset(),
 }
 
+PLACE_NOUNS = (
+    "city town country province region areas? districts? place villages? border river mountains? neighbou?rhoods?"
+)
+ORG_NOUNS = (
+    "tv television channel station outlet newspaper agency organi[sz]ation group militia forces? army ministry "
+    "institute blog council coalition magazine unit government think.tank"
+)
+PERSON_NOUNS = " ".join(
+    [
+        "person official officer commander leader spokes(?:man|person)",
+        "minister analyst general specialist chancellor expert",
+    ]
+)
+
+
+def _which(nouns: str) -> str:
+    """A "which/what" followed, within two words, by one of the nouns: "which Kurdish news outlet"."""
+    return r"\b(?:which|what) (?:\w+ ){0,2}(?:" + "|".join(nouns.split()) + r")\b"
+
+
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b"), "percent"),
     (re.compile(r"\bhow (?:far|close|long is|wide|high)\b|\bwhat distance\b"), "distance"),
     (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount|toll)\b|\bhow large\b"), "number"),
-    (re.compile(r"\b(?:when|what (?:year|month|day|date|time))\b|\bon which (?:day|date)\b|\bin which (?:year|month)\b"), "date"),
-    (re.compile(r"\bwhere\b|\b(?:which|what) (?:\w+ ){0,2}(?:city|town|country|province|region|areas?|districts?|place|villages?|border|river|mountains?|neighbou?rhoods?)\b"), "place"),
-    (re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:tv|television|channel|station|outlet|newspaper|agency|organi[sz]ation|group|militia|force|forces|army|ministry|institute|blog|council|coalition|magazine|unit|government|think tank)\b"), "org"),
-    (re.compile(r"\bwho(?:m|se)?\b|\b(?:which|what) (?:\w+ ){0,2}(?:person|official|officer|commander|leader|spokesman|spokesperson|minister|analyst|general|specialist|chancellor|expert)\b"), "person_group"),
+    (
+        re.compile(
+            r"\b(?:when|what (?:year|month|day|date|time))\b|\bon which (?:day|date)\b|\bin which (?:year|month)\b"
+        ),
+        "date",
+    ),
+    (re.compile(r"\bwhere\b|" + _which(PLACE_NOUNS)), "place"),
+    (re.compile(_which(ORG_NOUNS)), "org"),
+    (re.compile(r"\bwho(?:m|se)?\b|" + _which(PERSON_NOUNS)), "person_group"),
 ]
 
 QUESTION_WORDS = frozenset(
-    "who whom whose what which when where why how many much did does do is are was were the a an of in on at to "
-    "for by with from and or that this these those it its they them their he she his her him there then context".split()
+    [
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "many",
+        "much",
+        "did",
+        "does",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "him",
+        "there",
+        "then",
+        "context",
+    ]
 )
 
 

