@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.models import Answer, Citation, Passage
+from index.models import Answer, Citation, Paragraph, Passage
 from index.snapshot import Snapshot
 from qa.citations import make_citation
 from qa.question import TYPE_LABELS, Question, terms
@@ -24,6 +24,7 @@ W_SIM, W_KW, W_PKW, W_TYPE, W_RANK = 0.40, 0.25, 0.12, 0.15, 0.08
 REFUSE_BELOW = 0.30
 CORROBORATE_SIM = 0.62
 CONFLICT_SIM = 0.75
+PAIR_PENALTY = 0.04
 NAMES_OVERRIDE_SUPPORT = 0.55
 NUMERIC_KINDS = frozenset({"number", "percent", "distance"})
 
@@ -78,6 +79,7 @@ class Candidate:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     para_kw: float = 0.0
     short: str | None = None
+    pair: bool = False  # two adjacent sentences of one paragraph, e.g. a quote and its attribution
 
     @property
     def support(self) -> float:
@@ -150,6 +152,7 @@ class ExtractiveAnswerer:
                 continue
             paragraph = snapshot.paragraphs[pi]
             para_kw = _keyword_overlap(question.terms, set(terms(paragraph.text)), idf, n)
+            prev: Candidate | None = None
             for row in snapshot.sentence_rows(pi):
                 si = int(snapshot.sentence_owner[row, 1])
                 span = paragraph.sentences[si]
@@ -158,14 +161,31 @@ class ExtractiveAnswerer:
                 kw = _keyword_overlap(question.terms, set(terms(text)), idf, n)
                 spans = snapshot.sentence_spans[row] if row < len(snapshot.sentence_spans) else []
                 cand = Candidate(passage, int(row), span.start, span.end, text, max(sim, 0.0), kw, 0.0, spans, para_kw)
-                if question.kind != "any":
-                    cand.short = self.short_answer(question, cand)
-                    cand.typed = 1.0 if cand.short else 0.0
-                else:
-                    cand.typed = 1.0
-                out.append(cand)
+                out.append(self._typed(question, cand))
+                if prev is not None:
+                    out.append(self._typed(question, self._pair(prev, cand, paragraph, question, idf, n)))
+                prev = cand
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _typed(self, question: Question, cand: Candidate) -> Candidate:
+        if question.kind != "any":
+            cand.short = self.short_answer(question, cand)
+            cand.typed = 1.0 if cand.short else 0.0
+        else:
+            cand.typed = 1.0
+        return cand
+
+    @staticmethod
+    def _pair(
+        a: Candidate, b: Candidate, paragraph: Paragraph, question: Question, idf: dict[str, float], n: int
+    ) -> Candidate:
+        text = paragraph.quote(a.start, b.end)
+        shift = b.start - a.start
+        spans = a.spans + [(s + shift, e + shift, label) for s, e, label in b.spans]
+        kw = _keyword_overlap(question.terms, set(terms(text)), idf, n)
+        row = a.row if a.sim >= b.sim else b.row
+        return Candidate(a.passage, row, a.start, b.end, text, max(a.sim, b.sim), kw, 0.0, spans, a.para_kw, pair=True)
 
     # --- short answers -----------------------------------------------------------------------------------------
     def short_answer(self, question: Question, cand: Candidate) -> str | None:
@@ -287,7 +307,7 @@ class ExtractiveAnswerer:
 
         "What happened to the lines?" is often answered by the sentence after the one that names the lines.
         """
-        if short is not None:
+        if short is not None or best.pair:
             return best.start, best.end
         sentences = best.passage.paragraph.sentences
         idx = next((i for i, sp in enumerate(sentences) if sp.start == best.start), None)

@@ -15,7 +15,7 @@ AnswerType = str  # "person_group", "date", "number", "place", "org", "any"
 
 # spaCy entity labels that satisfy each answer type.
 TYPE_LABELS: dict[str, frozenset[str]] = {
-    "person_group": frozenset({"PERSON", "ORG", "NORP", "GPE"}),
+    "person_group": frozenset({"PERSON", "ORG", "NORP"}),
     "person": frozenset({"PERSON"}),
     "org": frozenset({"ORG", "NORP", "PERSON"}),
     "date": frozenset({"DATE", "TIME"}),
@@ -46,6 +46,10 @@ def _which(nouns: str) -> str:
     return r"\b(?:which|what) (?:\w+ ){0,2}(?:" + "|".join(nouns.split()) + r")\b"
 
 
+def _roles() -> str:
+    return r"(?:" + "|".join(PERSON_NOUNS.split()) + r")\b"
+
+
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b"), "percent"),
     (re.compile(r"\bhow (?:far|close|long is|wide|high)\b|\bwhat distance\b"), "distance"),
@@ -58,7 +62,13 @@ _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     ),
     (re.compile(r"\bwhere\b|" + _which(PLACE_NOUNS)), "place"),
     (re.compile(_which(ORG_NOUNS)), "org"),
-    (re.compile(r"\bwho(?:m|se)?\b|" + _which(PERSON_NOUNS)), "person_group"),
+    (
+        re.compile(
+            _which(PERSON_NOUNS) + r"|\bwho(?:m|se)? (?:is|was|are|were) (?:the |an? )?(?:\w+ ){0,3}" + _roles()
+        ),
+        "person",
+    ),
+    (re.compile(r"\bwho(?:m|se)?\b"), "person_group"),
 ]
 
 QUESTION_WORDS = frozenset(
