@@ -183,7 +183,9 @@ class ExtractiveAnswerer:
         text = paragraph.quote(a.start, b.end)
         shift = b.start - a.start
         spans = a.spans + [(s + shift, e + shift, label) for s, e, label in b.spans]
-        kw = _keyword_overlap(question.terms, set(terms(text)), idf, n)
+        # Half credit for words only the union covers: two sentences always share more words with a question.
+        single = max(a.kw, b.kw)
+        kw = single + 0.5 * (_keyword_overlap(question.terms, set(terms(text)), idf, n) - single)
         row = a.row if a.sim >= b.sim else b.row
         return Candidate(a.passage, row, a.start, b.end, text, max(a.sim, b.sim), kw, 0.0, spans, a.para_kw, pair=True)
 
