@@ -1,0 +1,115 @@
+"""`cited ask` (ui.cli): one question, answered with citations, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import ui.cli
+from index.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+ANSWER_FIELDS = {
+    "question",
+    "text",
+    "short_answer",
+    "refused",
+    "citations",
+    "passages",
+    "answerer",
+    "timings",
+    "notices",
+}
+CITATION_FIELDS = {"n", "paragraph_id", "doc_id", "quote", "start", "end", "verified"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = ui.cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_json_prints_the_whole_answer(
+    capsys: pytest.CaptureFixture[str], articles_settings: Settings, original: Callable[[str], str]
+) -> None:
+    code, out, _ = run(
+        capsys, "ask", "Who retook eastern Mosul?", "--json", "--index-dir", str(articles_settings.index_dir)
+    )
+    assert code == 0
+    data: dict[str, Any] = json.loads(out)
+    assert data.keys() >= ANSWER_FIELDS
+    assert data["refused"] is False and "Iraqi forces" in data["short_answer"]
+    assert data["answerer"] == "extractive"
+    assert {"retrieve", "answer", "total"} <= data["timings"].keys()
+    assert data["citations"] and [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
+    passages = {p["paragraph"]["id"]: p["paragraph"] for p in data["passages"]}
+    assert len(passages) == articles_settings.top_k
+    for c in data["citations"]:
+        assert c.keys() >= CITATION_FIELDS and c["verified"] is True
+        para = passages[c["paragraph_id"]]
+        assert c["doc_id"] == para["doc_id"]
+        assert original(para["path"])[c["start"] : c["end"]] == c["quote"]
+        assert f"[{c['n']}]" in data["text"]
+    assert any(
+        "retook eastern Mosul" in c["quote"] or "recaptured eastern Mosul" in c["quote"] for c in data["citations"]
+    )
+
+
+def test_ask_json_refuses_what_the_articles_do_not_say(
+    capsys: pytest.CaptureFixture[str], articles_settings: Settings
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "ask",
+        "Who won the 2018 Iraqi parliamentary election?",
+        "--json",
+        "--index-dir",
+        str(articles_settings.index_dir),
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["refused"] is True and data["citations"] == [] and data["short_answer"] is None
+
+
+def test_ask_as_text_lists_the_sources(capsys: pytest.CaptureFixture[str], articles_settings: Settings) -> None:
+    code, out, err = run(
+        capsys,
+        "ask",
+        "How many bodies did ISIS leave in the field?",
+        "--index-dir",
+        str(articles_settings.index_dir),
+        "--k",
+        "4",
+    )
+    assert code == 0
+    assert "200" in out and "[1]" in out
+    source_lines = [line for line in out.splitlines() if line.startswith("[")]
+    assert len(source_lines) >= 2 and all("UNVERIFIED" not in line for line in source_lines)
+    assert "extractive" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["ask", "   "], r"empty"),
+        (["ask", "Who retook eastern Mosul?", "--k", "0"], r"k must be between 1 and 50, got 0"),
+        (["ask", "Who retook eastern Mosul?", "--k", "51"], r"top_k[\s\S]*less than or equal to 50"),
+    ],
+    ids=["empty-question", "k-zero", "k-too-large"],
+)
+def test_ask_reports_user_errors_with_exit_code_2(
+    capsys: pytest.CaptureFixture[str], articles_settings: Settings, argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *argv, "--index-dir", str(articles_settings.index_dir))
+    assert code == ui.cli.EXIT_USER_ERROR == 2
+    assert err.startswith("error:") and re.search(message, err) and out == ""
+
+
+def test_ask_on_an_empty_index_says_to_ingest(capsys: pytest.CaptureFixture[str], fresh_settings: Settings) -> None:
+    code, _, err = run(capsys, "ask", "Who retook eastern Mosul?", "--index-dir", str(fresh_settings.index_dir))
+    assert code == 2 and "cited ingest" in err
