@@ -117,7 +117,8 @@ def build_bm25(paragraphs: list[Paragraph]) -> Any:
     import bm25s
 
     retriever = bm25s.BM25()
-    retriever.index(keyword_tokenize([p.text for p in paragraphs]), show_progress=False)
+    # The title goes with every paragraph: "Popular Mobilization Forces" in a headline belongs to all its paragraphs.
+    retriever.index(keyword_tokenize([f"{p.title}\n{p.text}" for p in paragraphs]), show_progress=False)
     return retriever
 
 

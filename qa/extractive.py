@@ -162,7 +162,9 @@ class ExtractiveAnswerer:
                 spans = snapshot.sentence_spans[row] if row < len(snapshot.sentence_spans) else []
                 cand = Candidate(passage, int(row), span.start, span.end, text, max(sim, 0.0), kw, 0.0, spans, para_kw)
                 out.append(self._typed(question, cand))
-                if prev is not None:
+                # A pair earns its place when one sentence holds the answer the other lacks (a quote and its
+                # attribution); two sentences that both hold one would only let the wrong one win.
+                if prev is not None and (question.kind == "any" or (prev.short is None) != (cand.short is None)):
                     out.append(self._typed(question, self._pair(prev, cand, paragraph, question, idf, n)))
                 prev = cand
         out.sort(key=lambda c: -c.score)
@@ -261,7 +263,7 @@ class ExtractiveAnswerer:
         paragraph = best.passage.paragraph
         citations: list[Citation] = [make_citation(1, paragraph, start, end, best.support)]
         lines = [f"**{short}**"] if short else []
-        lines.append(f"“{paragraph.quote(start, end)}” [1]")
+        lines.append(f"{_quoted(paragraph.quote(start, end))} [1]")
         extra_notes: list[str] = []
         bvec = snapshot.sentence_vectors[best.row]
         seen_docs = {best.passage.paragraph.doc_id}
@@ -276,7 +278,7 @@ class ExtractiveAnswerer:
             n = len(citations) + 1
             if short and other_short and _same(short, other_short):
                 citations.append(make_citation(n, other.passage.paragraph, other.start, other.end, other.support))
-                lines.append(f"Also reported by [{n}]: “{other.text}”")
+                lines.append(f"Also reported by [{n}]: {_quoted(other.text)}")
                 seen_docs.add(doc)
             elif (
                 short
@@ -287,7 +289,9 @@ class ExtractiveAnswerer:
                 and not _same(short, other_short)
             ):
                 citations.append(make_citation(n, other.passage.paragraph, other.start, other.end, other.support))
-                lines.append(f"Another article gives a different figure, **{other_short}** [{n}]: “{other.text}”")
+                lines.append(
+                    f"Another article gives a different figure, **{other_short}** [{n}]: {_quoted(other.text)}"
+                )
                 extra_notes.append(f"The sources differ: {short} [1] versus {other_short} [{n}].")
                 seen_docs.add(doc)
             if len(citations) >= 3:
@@ -362,6 +366,11 @@ def missing_names(question: str, passages: list[Passage]) -> list[str]:
 
 
 COMMON_CAPITALISED = frozenset({"i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+
+
+def _quoted(text: str) -> str:
+    """Curly quotes around a quote, unless it already starts with its own quotation mark."""
+    return text if text[:1] in "“\"‘'" else f"“{text}”"
 
 
 def _norm(text: str) -> str:

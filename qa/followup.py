@@ -19,6 +19,7 @@ OTHER_REFERENCES = re.compile(
 )
 ELLIPTIC = re.compile(r"^(?:and|what about|how about|and what about|also)\b", re.IGNORECASE)
 POSSESSIVE = {"his", "their", "her", "hers", "theirs"}
+WHO_KINDS = ("person", "person_group", "org")
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,14 @@ def rewrite(question: str, history: list[Turn]) -> str:
     prev = history[-1]
     text = question.strip()
     answer = prev.short_answer
-    if answer and prev.answer_kind in ("person_group", "org"):
+    who = next((t.short_answer for t in reversed(history) if t.short_answer and t.answer_kind in WHO_KINDS), None)
+    if who and PERSON_PRONOUNS.search(text):
 
         def person(match: re.Match[str]) -> str:
             word = match.group(1).lower()
-            return f"{answer}'s" if word in POSSESSIVE else answer
+            if word in POSSESSIVE:
+                return f"{who}'" if who.endswith("s") else f"{who}'s"
+            return who
 
         text = PERSON_PRONOUNS.sub(person, text, count=1)
     elif answer and prev.answer_kind == "place":

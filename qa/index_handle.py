@@ -40,6 +40,13 @@ class IndexHandle:
             self._checked = time.monotonic()
             return self._open
 
+    def reopen(self) -> OpenIndex:
+        """Open the live version now, whatever the refresh clock says."""
+        with self._lock:
+            self._open = open_index(self.settings, self._store)
+            self._checked = time.monotonic()
+            return self._open
+
 
 _handles: dict[tuple[str, str, str], IndexHandle] = {}
 _handles_lock = threading.Lock()

@@ -149,7 +149,9 @@ class LLMAnswerer:
         self, reply: str, passages: list[Passage], snapshot: Any, embedder: Any
     ) -> tuple[str, list[Citation], list[str]]:
         """Renumbered text with unsupported sentences marked, the verified citations, and the unsupported sentences."""
-        text, order = renumber(reply.strip(), len(passages))
+        # "… in January. [1]" → "… in January [1]." so the marker stays with its sentence.
+        reply = re.sub(r"([.!?])((?:\s*\[\d{1,3}\])+)", lambda m: m.group(2).rstrip() + m.group(1), reply.strip())
+        text, order = renumber(reply, len(passages))
         cited = [passages[i - 1] for i in order]
         sentences = [text[s:e] for s, e in split_sentences(text)] or [text]
         claims = [MARKER.sub("", s).strip() for s in sentences]
@@ -178,7 +180,9 @@ class LLMAnswerer:
                 out.append(sentence)
             elif claim and claim.lower().rstrip(".") != DONT_KNOW:
                 unsupported.append(claim)
-                out.append(f"{MARKER.sub('', sentence).strip()} ({UNSUPPORTED_MARK})")
+                bare = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
+                unsupported[-1] = bare
+                out.append(f"{bare} ({UNSUPPORTED_MARK})")
         # Only sources that ended up supporting something are cited; renumber once more so numbers stay dense.
         kept_text = " ".join(out)
         kept_text = MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in citations else "", kept_text)

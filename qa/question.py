@@ -50,8 +50,13 @@ def _roles() -> str:
     return r"(?:" + "|".join(PERSON_NOUNS.split()) + r")\b"
 
 
+_PERSON_RULE = re.compile(
+    _which(PERSON_NOUNS) + r"|\bwho(?:m|se)? (?:is|was|are|were) (?:the |an? )?(?:\w+ ){0,3}" + _roles()
+)
+
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b"), "percent"),
+    (re.compile(r"\bhow long (?:did|does|do|has|had|have|will|would|was|were)\b"), "date"),  # a duration
     (re.compile(r"\bhow (?:far|close|long is|wide|high)\b|\bwhat distance\b"), "distance"),
     (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount|toll)\b|\bhow large\b"), "number"),
     (
@@ -128,6 +133,8 @@ QUESTION_WORDS = frozenset(
 
 def answer_type(question: str) -> AnswerType:
     q = question.lower()
+    if re.match(r"\W*(?:who|whom|whose)\b", q):  # "Who said how many…" asks for a person, not a number
+        return "person" if _PERSON_RULE.search(q) else "person_group"
     for pattern, kind in _RULES:
         if pattern.search(q):
             return kind

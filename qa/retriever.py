@@ -44,7 +44,7 @@ def normalise_filters(filters: dict[str, Any] | None) -> dict[str, list[str]]:
     for key, value in filters.items():
         if key not in FILTER_KEYS:
             raise QueryError(f"unknown filter {key!r}; filters are {', '.join(FILTER_KEYS)}")
-        values = [value] if isinstance(value, str) else list(value)
+        values = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
         if not values or not all(isinstance(v, str) and v for v in values):
             raise QueryError(f"filter {key!r} needs a non-empty string or list of strings")
         out[key] = values
@@ -104,6 +104,16 @@ class Retriever:
             raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
         flt = normalise_filters(filters)
         t0 = time.perf_counter()
+        try:
+            return self._search(query, k, flt, t0)
+        except Exception as err:
+            if "does not exist" not in str(err) and type(err).__name__ != "NotFoundError":
+                raise
+            # An ingest published a new version and dropped the one we held: reopen and answer from the new one.
+            self._handle.reopen()
+            return self._search(query, k, flt, t0)
+
+    def _search(self, query: str, k: int, flt: dict[str, list[str]], t0: float) -> RetrievalResult:
         opened = self._handle.get()
         snap = opened.snapshot
         depth = max(4 * k, 20)

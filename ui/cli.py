@@ -17,6 +17,13 @@ from index.settings import Settings
 EXIT_USER_ERROR = 2
 
 
+def _k(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError(f"k must be between 1 and 50, got {value}")
+    return value
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
     if getattr(args, "chroma_url", None):
@@ -135,13 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
-    p.add_argument("--k", type=int, help="passages to read (default: CITED_TOP_K)")
+    p.add_argument("--k", type=_k, help="passages to read, 1..50 (default: CITED_TOP_K)")
     p.add_argument("--answerer", choices=["extractive", "openai-like", "ollama", "llama-cpp"])
     _common(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
-    p.add_argument("--k", type=int)
+    p.add_argument("--k", type=_k)
     p.add_argument("--answerer", choices=["extractive", "openai-like", "ollama", "llama-cpp"])
     _common(p)
     p.set_defaults(func=cmd_chat)
@@ -188,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         runner = DELEGATES[argv[0]]
         call: Callable[[], int] = lambda: runner(argv[1:])  # noqa: E731
     else:
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as stop:  # usage errors: argparse has printed why
+            return int(stop.code or 0) if not isinstance(stop.code, str) else EXIT_USER_ERROR
         call = lambda: args.func(args)  # noqa: E731
     try:
         return call()

@@ -96,13 +96,6 @@ def test_a_chain_of_follow_ups_keeps_the_first_standalone_question() -> None:
     assert "Who retook eastern Mosul?" in out and "bodies" not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: qa.followup.rewrite only resolves a person pronoun against the previous turn's answer; in a "
-    "chain (Who retook eastern Mosul? → When did they do it? → How many months did it take them?) the "
-    "previous answer is a date, so 'them' stays unresolved and 'Iraqi forces' appears nowhere in the "
-    "standalone question (the context holds only the raw earlier questions, themselves unresolved).",
-)
 def test_a_pronoun_two_turns_back_is_resolved() -> None:
     out = rewrite("How many months did it take them?", [WHO, WHEN])
     assert "Iraqi forces" in out

@@ -107,12 +107,6 @@ def test_an_unsupported_sentence_is_marked_and_listed(
     assert not re.search(r"\[\d+\]", unsupported_part)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cosmetic BUG: LLMAnswerer.check builds each unsupported claim with MARKER.sub('', sentence).strip(),"
-    " which leaves the space before the final period ('The moon is made of cheese .') in "
-    "Answer.unsupported.",
-)
 def test_unsupported_claims_are_listed_without_a_stray_space(
     checker: LLMAnswerer, passages: list[Passage], retriever: Retriever
 ) -> None:
@@ -122,13 +116,6 @@ def test_unsupported_claims_are_listed_without_a_stray_space(
     assert unsupported == ["The moon is made of cheese."]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a marker written after the period ('… in January. [1]', a common LLM style) is split off by "
-    "index.sentences.split_sentences (the next 'sentence' may start with '['), so the claim has no source"
-    " and is marked unsupported, and the lone '[1]' is dropped: a correct, cited reply is rejected and "
-    "the Assistant falls back.",
-)
 def test_a_marker_after_the_period_still_cites_the_sentence(
     checker: LLMAnswerer, passages: list[Passage], retriever: Retriever
 ) -> None:

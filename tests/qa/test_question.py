@@ -46,23 +46,10 @@ def test_words_inside_other_words_do_not_type_a_question() -> None:
     assert answer_type("What did the whole council decide?") == "any"  # "who" inside "whole"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="weakness: qa.question has no rule for 'how long did/does …' (a duration), so 'How long did the "
-    "fighting take?' is typed 'any' and a sentence holding 'three months' gets no type bonus; only 'how long is' "
-    "(a distance) is recognised.",
-)
 def test_how_long_did_asks_for_a_duration() -> None:
     assert answer_type("How long did the fighting in eastern Mosul take?") == "date"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: answer_type tries its rules in a fixed order (percent, distance, number, date, place, org, "
-    "person, who) over the whole question, so a 'who' question that mentions a number or a date in a "
-    "clause is typed by that clause: 'Who said how many fighters were killed?' → 'number', 'Who announced"
-    " when the offensive began?' → 'date'. The leading wh-word should decide.",
-)
 @pytest.mark.parametrize(
     "question",
     ["Who said how many ISIS fighters were killed?", "Who announced when the offensive on western Mosul began?"],
