@@ -142,7 +142,7 @@ def _run_all(
 
         models["torch_threads"] = torch.get_num_threads()  # as found, before any cited code could change it
         cited_load_s = ingest_bench.load_cited_model(bench_settings(workdir, BUNDLED_DIR).embed_model)
-        floor = ingest_bench.load_floor_model()
+        floor = ingest_bench.load_floor_model(models["torch_threads"])
         from index.annotate import _nlp
 
         t1 = time.perf_counter()
@@ -220,7 +220,7 @@ def _run_all(
             return {
                 "ask_stages_ms": diagnose.ask_stages(assistant, questions),
                 "peer_stages_ms": diagnose.peer_stages(peer, questions),
-                "embed_query_by_threads_ms": diagnose.embed_threads(embedder, questions),
+                "raw_model_query_by_threads_ms": diagnose.embed_threads(floor.model, questions, peer_threads),
                 "chroma_query_variants_ms": diagnose.chroma_variants(collection, vectors, max(4 * settings.top_k, 20)),
             }
 

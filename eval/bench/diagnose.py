@@ -116,15 +116,19 @@ def peer_stages(peer: Any, questions: list[str]) -> dict[str, float]:
 
 
 def parse_importtime(stderr: str) -> dict[str, Any]:
-    """Cumulative import ms of the heavy modules (where first imported), and of the top-level imports."""
+    """Cumulative import ms of the heavy modules (where first imported) and of the top-level imports, and the
+    import time of each package on its own."""
     first: dict[str, float] = {}
     top: list[tuple[str, float]] = []
+    by_package: dict[str, float] = {}
     for line in stderr.splitlines():
         m = _LINE.match(line)
         if not m:
             continue
         cumulative_ms = int(m.group(2)) / 1000
         name = m.group(4)
+        root = name.split(".")[0]
+        by_package[root] = by_package.get(root, 0.0) + int(m.group(1)) / 1000
         if name not in first:
             first[name] = cumulative_ms
         if m.group(3) == " ":  # no nesting: imported by the program itself
@@ -135,6 +139,8 @@ def parse_importtime(stderr: str) -> dict[str, Any]:
         "heavy_ms": dict(sorted(heavy.items(), key=lambda kv: -kv[1])),
         "top_level_ms": dict(top[:12]),
         "total_top_level_ms": sum(ms for _, ms in top),
+        # Each module's own time added up per top-level package: no double counting of nested imports.
+        "self_ms_by_package": dict(sorted(by_package.items(), key=lambda kv: -kv[1])[:15]),
     }
 
 
@@ -174,18 +180,22 @@ def _cycle(fn: Callable[[Any], Any], items: list[Any]) -> Callable[[], Any]:
     return lambda: fn(next(it))
 
 
-def embed_threads(embedder: Any, questions: list[str], thread_counts: tuple[int, ...] = (0, 1)) -> dict[str, float]:
-    """Median ms of cited's `encode_one` with torch's intra-op threads at each count (0 = as found), restored
-    afterwards. One short query is a few small matrix products: on a busy 2-core machine the threads of a
-    parallel region wait for each other and lose far more than they gain."""
+def embed_threads(model: Any, questions: list[str], default_threads: int) -> dict[str, float]:
+    """Median ms of a SentenceTransformer's encode of one question with torch's intra-op threads at the
+    default count and at 1 (restored afterwards). One short query is a few small matrix products: on a busy
+    2-core machine the threads of a parallel region wait for each other and lose far more than they gain."""
     import torch
 
     found = torch.get_num_threads()
     out: dict[str, float] = {}
+
+    def encode(question: str) -> Any:
+        return model.encode([question], normalize_embeddings=True, show_progress_bar=False)
+
     try:
-        for count in thread_counts:
-            torch.set_num_threads(count or found)
-            out[f"{count or found} threads"] = _median_ms(_cycle(embedder.encode_one, questions), len(questions))
+        for count in sorted({default_threads, 1}, reverse=True):
+            torch.set_num_threads(count)
+            out[f"{count} thread(s)"] = _median_ms(_cycle(encode, questions), len(questions))
     finally:
         torch.set_num_threads(found)
     return out

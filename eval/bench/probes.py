@@ -63,9 +63,14 @@ def probing(probes: list[Probe]) -> Iterator[Timings]:
             had_own = probe.attr in getattr(probe.owner, "__dict__", {})
             original = getattr(probe.owner, probe.attr)
             raw = probe.owner.__dict__[probe.attr] if had_own else original
-            if isinstance(raw, staticmethod | classmethod):
-                raise TypeError(f"cannot probe {probe.attr}: static and class methods are not supported")
-            setattr(probe.owner, probe.attr, _timed(raw, probe.label, timings))
+            wrapped: Any
+            if isinstance(raw, classmethod):
+                wrapped = classmethod(_timed(raw.__func__, probe.label, timings))
+            elif isinstance(raw, staticmethod):
+                wrapped = staticmethod(_timed(raw.__func__, probe.label, timings))
+            else:
+                wrapped = _timed(raw, probe.label, timings)
+            setattr(probe.owner, probe.attr, wrapped)
             restore.append((probe.owner, probe.attr, raw, had_own))
         yield timings
     finally:

@@ -53,7 +53,10 @@ def bench_queries(
     peer_threads: int | None = None,
 ) -> dict[str, Any]:
     """Latency summaries (ms) of ours and the peer; `model` is the SentenceTransformer the peer wraps, and
-    `peer_threads` torch's thread count as a vanilla process would have it (see peer.make_embedding)."""
+    `peer_threads` torch's thread count as a vanilla process would have it (see peer.make_embedding).
+
+    A second peer that embeds on one thread ("peer_retrieve_1_thread", informative, no target) shows how much
+    of the difference is cited's thread setting for short inputs rather than the pipeline."""
     from eval.bench.peer import build_peer
     from index.store import ChromaStore
     from qa.assistant import Assistant
@@ -61,13 +64,17 @@ def bench_queries(
 
     retriever = Retriever.from_defaults(settings)
     assistant = Assistant.from_defaults(settings, retriever=retriever)
-    peer = build_peer(ChromaStore(settings).current(), model, settings.top_k, peer_threads)
-    samples = run_latency(
-        {"retrieve": retriever.retrieve, "ask": assistant.ask, "peer_retrieve": peer.retrieve},
-        questions,
-        passes,
-        progress,
-    )
+    collection = ChromaStore(settings).current()
+    peer = build_peer(collection, model, settings.top_k, peer_threads)
+    tuned = build_peer(collection, model, settings.top_k, 1)
+    systems: dict[str, Callable[[str], Any]] = {
+        "retrieve": retriever.retrieve,
+        "ask": assistant.ask,
+        "peer_retrieve": peer.retrieve,
+    }
+    if peer_threads != 1:
+        systems["peer_retrieve_1_thread"] = tuned.retrieve
+    samples = run_latency(systems, questions, passes, progress)
     summary = {name: summarize(values) for name, values in samples.items()}
     peer_p50 = summary["peer_retrieve"]["p50"]
     return {
@@ -75,6 +82,7 @@ def bench_queries(
         "passes": passes,
         "k": settings.top_k,
         "peer_nodes": peer.nodes,
+        "peer_threads": peer_threads,
         **summary,
         "ratio_retrieve_vs_peer": ratio(summary["retrieve"]["p50"], peer_p50),
         "ratio_ask_vs_peer": ratio(summary["ask"]["p50"], peer_p50),

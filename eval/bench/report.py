@@ -98,7 +98,7 @@ def markdown(rows: list[Row], results: dict[str, Any]) -> str:
         titles = {
             "ask_stages_ms": "One `ask` (ours), median ms",
             "peer_stages_ms": "One peer retrieval, median ms",
-            "embed_query_by_threads_ms": "Query embedding by torch intra-op threads, median ms",
+            "raw_model_query_by_threads_ms": "One query through sentence-transformers by torch threads, median ms",
             "chroma_query_variants_ms": "Chroma dense query variants, median ms",
         }
         for key, stages in diagnosis.items():

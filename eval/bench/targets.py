@@ -131,6 +131,19 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
                 _both(met(ask50, ASK_P50_MS), met(r, ASK_VS_PEER)),
             )
         )
+        tuned = _get(q, "peer_retrieve_1_thread", "p50")
+        if tuned is not None:
+            rows.append(
+                Row(
+                    "query (warm)",
+                    "ask p50 vs peer on 1 thread",
+                    "ms",
+                    ask50,
+                    tuned,
+                    "peer, 1 thread",
+                    ratio(ask50, tuned),
+                )
+            )
         rows.append(
             Row(
                 "query (warm)",
