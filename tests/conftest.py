@@ -17,11 +17,7 @@ does not send the embedded-store tests to a server.
 from __future__ import annotations
 
 import itertools
-import os
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -30,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import free_port, running
 
-from index.settings import OFFLINE_ENV, Settings
+from index.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTICLES_DIR = REPO_ROOT / "data" / "articles"
@@ -41,12 +38,6 @@ SERVER_START_TIMEOUT_S = 60.0
 def _unique_collection(prefix: str = "t") -> str:
     """A Chroma collection name of its own (3-512 chars of [a-zA-Z0-9._-])."""
     return f"{prefix}{uuid.uuid4().hex[:12]}"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -116,28 +107,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = data_dir.parent / f"{data_dir.name}.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **OFFLINE_ENV}
     cmd = [str(_chroma_executable()), "run", "--path", str(data_dir)]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _heartbeat(url):
-            exited = proc.poll() is not None
-            if exited or time.monotonic() > deadline:
-                output = log_path.read_text(errors="replace")[-4000:]
-                state = f"exited with code {proc.returncode}" if exited else "did not answer"
-                pytest.fail(
-                    f"the Chroma server `{' '.join(cmd)}` {state} within {SERVER_START_TIMEOUT_S:.0f} s "
-                    f"(polling {url}/api/v2/heartbeat). Its output:\n{output}"
-                )
-            time.sleep(0.2)
+    with running(cmd, log_path, lambda: _heartbeat(url), SERVER_START_TIMEOUT_S, "the Chroma server"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)

@@ -17,20 +17,16 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import free_port, http_ok, running
 
 from index.models import Answer
-from index.settings import OFFLINE_ENV, Settings
+from index.settings import Settings
 from qa.citations import markers, verify
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -221,20 +217,6 @@ def extra_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 # --- a real OpenAI-compatible LLM server -----------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _models_answer(base_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's server with SmolLM2-135M on a free loopback port; yields "http://127.0.0.1:PORT/v1"."""
@@ -244,40 +226,19 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if is_ci():
             pytest.fail(reason + "; CI is set, so the LLM tests must run")
         pytest.skip(reason)
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     log_path = tmp_path_factory.mktemp("llm-server") / "server.log"
     cmd = [str(LLM_VENV_PYTHON), "-m", "llama_cpp.server", "--model", str(LLM_GGUF)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
-    env = {**os.environ, **OFFLINE_ENV}
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    try:
-        deadline = time.monotonic() + LLM_START_TIMEOUT_S
-        while not _models_answer(base_url):
-            exited = proc.poll() is not None
-            if exited or time.monotonic() > deadline:
-                output = log_path.read_text(errors="replace")[-4000:]
-                state = f"exited with code {proc.returncode}" if exited else "did not answer"
-                pytest.fail(
-                    f"the LLM server `{' '.join(cmd)}` {state} within {LLM_START_TIMEOUT_S:.0f} s "
-                    f"(polling {base_url}/models). Its output:\n{output}"
-                )
-            time.sleep(0.3)
+    with running(cmd, log_path, lambda: http_ok(f"{base_url}/models"), LLM_START_TIMEOUT_S, "the LLM server"):
         yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 @pytest.fixture
 def closed_port_url() -> str:
     """An OpenAI-style base URL on a loopback port where nothing listens."""
-    return f"http://127.0.0.1:{_free_port()}/v1"
+    return f"http://127.0.0.1:{free_port()}/v1"
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ faster, and a failing request's server-side traceback lands in the test's captur
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from processes import free_port
 
 from index.settings import Settings
 
@@ -46,12 +46,6 @@ XSS_ARTICLE = (
     '<img src=x onerror="window.__xss=1">.\n'
 )
 XSS_QUESTION = "When did the Mosul dam repair crew finish grouting the foundation?"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -90,11 +84,7 @@ def start_server(settings: Settings, warm: bool = True, **build_kwargs: Any) -> 
             if not thread.is_alive() or time.monotonic() > deadline:
                 pytest.fail(f"the test server on {url} did not start within {START_TIMEOUT_S:.0f} s")
             time.sleep(0.05)
-        auth = (
-            tuple(settings.auth.split(":", 1))
-            if settings.auth and build_kwargs.get("use_auth", True)
-            else None
-        )
+        auth = tuple(settings.auth.split(":", 1)) if settings.auth and build_kwargs.get("use_auth", True) else None
         response = httpx.get(f"{url}/api/health", auth=auth, timeout=30)  # type: ignore[arg-type]
         assert response.status_code == 200, response.text
         if warm:
