@@ -186,7 +186,9 @@ def _run_all(
             folder = workdir / "squad-articles"
             contexts = _write_squad(args.squad, folder)
             squad_reps = max(1, args.squad_reps)
-            result = ingest_bench.bench_ingest("squad", folder, floor, squad_reps, workdir, progress=progress)
+            result = ingest_bench.bench_ingest(
+                "squad", folder, floor, squad_reps, workdir, progress=progress, all_texts_floor=False
+            )
             result["squad_contexts"] = contexts
             return result
 
