@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.formatting import ANSWERER_COLUMNS
+
 CATEGORY_METRICS = (
     ("retrieval", "hit@5", "hit@5"),
     ("answer", "contains", "answer contains gold"),
@@ -20,15 +22,8 @@ CATEGORY_METRICS = (
 )
 LOWER_IS_BETTER = frozenset({"false_refusal_rate"})
 COMPARE_RETRIEVAL = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr")
-COMPARE_ANSWERS = (
-    ("answer", "contains", "contains"),
-    ("answer", "short_em", "short EM"),
-    ("answer", "short_f1", "short F1"),
-    ("citations", "precision", "cit. precision"),
-    ("citations", "recall", "cit. recall"),
-    ("refusal", "unanswerable_refused", "unans. refused"),
-    ("refusal", "false_refusal_rate", "false refusals"),
-)
+# The answer-quality columns of the console's comparison table, without hit@5 and latency (other plots show them).
+COMPARE_ANSWERS = tuple(col for col in ANSWERER_COLUMNS if col[0] in ("answer", "citations", "refusal"))
 
 
 def _figure(width: float, height: float) -> Any:
