@@ -178,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         if server.started:
             print(f"Running on {url}", flush=True)
             print(f"  chat at {url}/ · REST API docs at {url}/docs · Ctrl+C to stop", flush=True)
-            if not args.no_warm:
-                service_of(app).warm()
 
+    if not args.no_warm:
+        # Load the model and open the index before accepting requests, so /api/health means "ready to answer"
+        # and the first question is not the one that pays seconds of loading.
+        service_of(app).warm()
     threading.Thread(target=announce, name="cited-announce", daemon=True).start()
     server.run()
     return 0 if server.started else 1
