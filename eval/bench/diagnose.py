@@ -64,6 +64,14 @@ def _per_question(fn: Callable[[str], Any], questions: list[str], timings: Timin
     return {k: median([row.get(k, 0.0) for row in rows]) for k in keys}
 
 
+def _staged(run: Any, questions: list[str], probes: list[Any]) -> dict[str, float]:
+    """Warm up on five questions, then the median ms of each probed stage over all of them."""
+    for question in questions[:5]:
+        run(question)
+    with probing(probes) as timings:
+        return _per_question(run, questions, timings)
+
+
 def ask_stages(assistant: Any, questions: list[str]) -> dict[str, float]:
     """Median ms of embed / Chroma / BM25 / fusion / extractive answer within `Assistant.ask`."""
     from index.embedder import Embedder
@@ -79,10 +87,7 @@ def ask_stages(assistant: Any, questions: list[str]) -> dict[str, float]:
         Probe(IndexHandle, "get", "index handle"),
         Probe(ExtractiveAnswerer, "answer", "extractive answer"),
     ]
-    for question in questions[:5]:
-        assistant.ask(question)
-    with probing(probes) as timings:
-        stages = _per_question(assistant.ask, questions, timings)
+    stages = _staged(assistant.ask, questions, probes)
     named = sum(v for k, v in stages.items() if k != "total")
     stages["other"] = max(stages["total"] - named, 0.0)
     return stages
@@ -102,10 +107,7 @@ def peer_stages(peer: Any, questions: list[str]) -> dict[str, float]:
         Probe(BM25Retriever, "_retrieve", "bm25"),
         Probe(QueryFusionRetriever, "_reciprocal_rerank_fusion", "fuse"),
     ]
-    for question in questions[:5]:
-        peer.retrieve(question)
-    with probing(probes) as timings:
-        stages = _per_question(peer.retrieve, questions, timings)
+    stages = _staged(peer.retrieve, questions, probes)
     vector_all = stages.pop("vector retriever (all)", 0.0)
     stages["vector retriever overhead"] = max(
         vector_all - stages.get("embed query", 0.0) - stages.get("chroma query + nodes", 0.0), 0.0
