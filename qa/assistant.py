@@ -21,6 +21,7 @@ from qa.retriever import QueryError, Retriever
 
 log = logging.getLogger(__name__)
 
+TURN_CACHE_SIZE = 1024
 HistoryItem = str | Turn | dict[str, Any] | Answer
 
 
@@ -82,6 +83,8 @@ class Assistant:
             else:
                 key = tuple(t.question for t in turns) + (str(item),)
                 if key not in self._turn_cache:
+                    if len(self._turn_cache) >= TURN_CACHE_SIZE:  # a long-running server must not grow forever
+                        self._turn_cache.clear()
                     text, _ = self._validate(str(item))
                     standalone = rewrite(text, turns)
                     prior = self._extractive(text, standalone, None, None)

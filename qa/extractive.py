@@ -54,16 +54,6 @@ GROUP_NOUNS = frozenset(
         "council",
     ]
 )
-_NUMBER = re.compile(
-    r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|sixteen|"
-    r"twenty|thirty|forty|fifty|hundred|thousand|million|half|dozens?)\b",
-    re.IGNORECASE,
-)
-_DATE = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b|\b(?:19|20)\d\d\b|"
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|week|month)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -104,6 +94,7 @@ def _idf(snapshot: Snapshot) -> dict[str, float]:
         for t in set(terms(p.text)):
             df[t] = df.get(t, 0) + 1
     n = max(len(snapshot.paragraphs), 1)
+    _IDF.clear()  # one index version is live at a time; keep only its table
     _IDF[snapshot.version] = {t: math.log(1 + n / c) for t, c in df.items()}
     return _IDF[snapshot.version]
 
@@ -115,19 +106,6 @@ def _keyword_overlap(question_terms: tuple[str, ...], sentence_terms: set[str], 
     total = sum(idf.get(t, unseen) for t in question_terms)
     hit = sum(idf.get(t, unseen) for t in question_terms if t in sentence_terms)
     return hit / total if total else 0.0
-
-
-def _has_type(kind: str, text: str, spans: list[tuple[int, int, str]]) -> bool:
-    labels = TYPE_LABELS.get(kind, frozenset())
-    if not labels:
-        return True
-    if any(label in labels for _, _, label in spans):
-        return True
-    if kind in NUMERIC_KINDS:
-        return bool(_NUMBER.search(text))
-    if kind == "date":
-        return bool(_DATE.search(text))
-    return False
 
 
 class ExtractiveAnswerer:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -95,14 +94,6 @@ def build_messages(question: str, passages: list[Passage]) -> list[Any]:
         ChatMessage(role=MessageRole.SYSTEM, content=ANSWER_SYSTEM_PROMPT),
         ChatMessage(role=MessageRole.USER, content=ANSWER_USER_PROMPT.format(sources=sources, question=question)),
     ]
-
-
-@dataclass
-class CheckedSentence:
-    text: str
-    sources: list[int]  # 1-based indexes into the passages, after renumbering
-    support: float
-    quote: Citation | None
 
 
 class LLMAnswerer:
@@ -220,7 +211,3 @@ def _overlap(claim: str, source: str) -> float:
     if not c:
         return 0.0
     return len(c & set(terms(source))) / len(c)
-
-
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
