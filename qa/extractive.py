@@ -17,16 +17,31 @@ import numpy as np
 from index.models import Answer, Citation, Paragraph, Passage
 from index.snapshot import Snapshot
 from qa.citations import make_citation
-from qa.question import TYPE_LABELS, Question, terms
+from qa.question import PERSON_NOUNS, TYPE_LABELS, Question, terms, words
 
 # Weights of the sentence score and the refusal threshold, calibrated on eval/datasets/articles.jsonl (see README).
 W_SIM, W_KW, W_PKW, W_TYPE, W_RANK = 0.40, 0.25, 0.12, 0.15, 0.08
+W_LOCAL, W_COUNT = 0.15, 0.15
+LOCAL_WORDS = 6  # words either side of a short answer that count as its context
+
+# Nouns that count the same people, each mapped to one representative (stemmed, as `terms` gives them).
+COUNT_SYNONYMS = {
+    t: group[0]
+    for group in (
+        ("fighter", "milit", "terrorist", "jihadist", "insurg", "member", "gunmen", "gunman"),
+        ("soldier", "troop", "servicemen", "personnel"),
+        ("peopl", "civilian", "person", "resid", "individu", "inhabit"),
+    )
+    for t in group
+}
 REFUSE_BELOW = 0.30
 CORROBORATE_SIM = 0.62
 CONFLICT_SIM = 0.75
 PAIR_PENALTY = 0.04
 NAMES_OVERRIDE_SUPPORT = 0.55
-NUMERIC_KINDS = frozenset({"number", "percent", "distance"})
+UNTYPED_SUPPORT = 0.5  # a who/where question answered by a sentence with no person/place found in it
+NAME_LOCAL = 0.3
+NUMERIC_KINDS = frozenset({"number", "money", "percent", "distance"})
 
 GROUP_NOUNS = frozenset(
     [
@@ -69,6 +84,8 @@ class Candidate:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     para_kw: float = 0.0
     short: str | None = None
+    local: float = 0.0  # how much of the question sits right around the short answer
+    count: float = 0.0  # for "how many X": whether the number counts X
     pair: bool = False  # two adjacent sentences of one paragraph, e.g. a quote and its attribution
 
     @property
@@ -78,7 +95,13 @@ class Candidate:
     @property
     def score(self) -> float:
         return (
-            W_SIM * self.sim + W_KW * self.kw + W_PKW * self.para_kw + W_TYPE * self.typed + W_RANK / self.passage.rank
+            W_SIM * self.sim
+            + W_KW * self.kw
+            + W_PKW * self.para_kw
+            + W_TYPE * self.typed
+            + W_RANK / self.passage.rank
+            + W_LOCAL * self.local
+            + W_COUNT * self.count
         )
 
 
@@ -139,18 +162,20 @@ class ExtractiveAnswerer:
                 kw = _keyword_overlap(question.terms, set(terms(text)), idf, n)
                 spans = snapshot.sentence_spans[row] if row < len(snapshot.sentence_spans) else []
                 cand = Candidate(passage, int(row), span.start, span.end, text, max(sim, 0.0), kw, 0.0, spans, para_kw)
-                out.append(self._typed(question, cand))
+                out.append(self._typed(question, cand, idf))
                 # A pair earns its place when one sentence holds the answer the other lacks (a quote and its
                 # attribution); two sentences that both hold one would only let the wrong one win.
                 if prev is not None and (question.kind == "any" or (prev.short is None) != (cand.short is None)):
-                    out.append(self._typed(question, self._pair(prev, cand, paragraph, question, idf, n)))
+                    out.append(self._typed(question, self._pair(prev, cand, paragraph, question, idf, n), idf))
                 prev = cand
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _typed(self, question: Question, cand: Candidate) -> Candidate:
+    def _typed(self, question: Question, cand: Candidate, idf: dict[str, float]) -> Candidate:
         if question.kind != "any":
-            cand.short = self.short_answer(question, cand)
+            found = self.short_answer(question, cand, idf)
+            if found is not None:
+                cand.short, cand.local, cand.count = found
             cand.typed = 1.0 if cand.short else 0.0
         else:
             cand.typed = 1.0
@@ -170,13 +195,16 @@ class ExtractiveAnswerer:
         return Candidate(a.passage, row, a.start, b.end, text, max(a.sim, b.sim), kw, 0.0, spans, a.para_kw, pair=True)
 
     # --- short answers -----------------------------------------------------------------------------------------
-    def short_answer(self, question: Question, cand: Candidate) -> str | None:
+    def short_answer(
+        self, question: Question, cand: Candidate, idf: dict[str, float]
+    ) -> tuple[str, float, float] | None:
+        """The best span of the expected type, with its local context and count match."""
         kind = question.kind
         labels = TYPE_LABELS.get(kind, frozenset())
         if not labels:
             return None
         qterms = set(question.terms)
-        options: list[tuple[float, str]] = []
+        options: list[tuple[float, str, float, float]] = []
         for s, e, label in cand.spans:
             text = cand.text[s:e].strip(" ,.;:“”‘\"'’")
             if not text:
@@ -198,17 +226,28 @@ class ExtractiveAnswerer:
                     continue
             elif label not in labels:
                 continue
-            score = self._closeness(cand.text, s, e, qterms)
+            if question.counted and not _counts_the_same(cand.text, s, e, question.counted):
+                continue  # "3,320 ISIS terrorists" does not answer "how many US soldiers"
+            local = _local_overlap(cand.text, s, e, question.terms, idf)
+            if kind == "alias" and not _NAMING.search(_window(cand.text, s, e)):
+                continue  # a name, but not given as another name of anything
+            if kind == "name" and local < NAME_LOCAL and not _NAMING.search(_window(cand.text, s, e)):
+                continue  # a name with nothing of the question around it
+            count = _count_match(cand.text, e, question.counted) if question.counted else 0.0
+            score = self._closeness(cand.text, s, e, qterms) + 1.5 * local + count
             if is_np and label.endswith("nsubj"):
                 score += 0.5
             if is_np:
                 score += 0.3  # "Iraqi forces" beats its entity "Iraqi"
             if label == "PERSON" and kind == "person_group":
                 score += 0.2
-            options.append((score, text))
+            if kind == "duration" and _DURATION.search(text):
+                score += 1.0  # "three months", not "January"
+            options.append((score, text, local, count))
         if not options:
             return None
-        return max(options, key=lambda o: o[0])[1]
+        _, text, local, count = max(options, key=lambda o: o[0])
+        return text, local, count
 
     @staticmethod
     def _closeness(sentence: str, s: int, e: int, qterms: set[str]) -> float:
@@ -235,7 +274,15 @@ class ExtractiveAnswerer:
         if missing and best.support < NAMES_OVERRIDE_SUPPORT:
             reason = f"the articles found never mention {', '.join(missing)}"
             return self.refusal(asked, passages, cands[0].support, reason)
-        best = cands[0]
+        unheard = unmentioned_focus(question.text, _idf(snapshot))
+        if unheard:
+            return self.refusal(asked, passages, best.support, f"the articles never mention “{unheard}”")
+        chosen = self._choose(question, cands, snapshot)
+        if chosen is None:
+            label = TYPE_NAMES.get(question.kind, question.kind)
+            reason = f"no passage found states {label} for this question"
+            return self.refusal(asked, passages, best.support, reason)
+        best = chosen
         short = best.short
         start, end = self._quote_window(best, short)
         paragraph = best.passage.paragraph
@@ -285,6 +332,23 @@ class ExtractiveAnswerer:
             answerer=self.name,
         )
 
+    def _choose(self, question: Question, cands: list[Candidate], snapshot: Snapshot) -> Candidate | None:
+        """The best candidate that can answer: one naming every name the question names (in its paragraph), and,
+        for a question asking for a number, date or name, one that holds such a thing. Spans of people, groups and
+        places are found less reliably, so a strong sentence without one still answers those."""
+        names_ok = [
+            c
+            for c in cands
+            if c.support >= NAMES_OVERRIDE_SUPPORT
+            or (c.support >= self.refuse_below and not missing_names(question.text, [], _document_text(snapshot, c)))
+        ]
+        if question.kind in STRICT_KINDS:
+            return next((c for c in names_ok if c.short), None)
+        best = names_ok[0] if names_ok else None
+        if best is not None and question.kind != "any" and not best.short and best.support < UNTYPED_SUPPORT:
+            return None  # asked for a who/where/name, found none, and the sentence alone is not close enough
+        return best
+
     @staticmethod
     def _quote_window(best: Candidate, short: str | None) -> tuple[int, int]:
         """The best sentence, plus the next one of its paragraph when no short answer pins the point down.
@@ -319,11 +383,98 @@ class ExtractiveAnswerer:
         )
 
 
+_DURATION = re.compile(r"\b(?:second|minute|hour|day|week|month|year|decade)s?\b", re.IGNORECASE)
+
+
+def _local_overlap(sentence: str, s: int, e: int, qterms: tuple[str, ...], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the question's terms among the few words either side of a span.
+
+    "400,000 of whom are in the Old City" answers "how many … in the Old City"; "half a million people remain in
+    the area" earlier in the same sentence does not.
+    """
+    if not qterms:
+        return 0.0
+    near = set(terms(" ".join(words(sentence[:s])[-LOCAL_WORDS:]))) | set(
+        terms(" ".join(words(sentence[e:])[:LOCAL_WORDS]))
+    )
+    unseen = max(idf.values(), default=1.0)
+    total = sum(idf.get(t, unseen) for t in qterms)
+    return sum(idf.get(t, unseen) for t in qterms if t in near) / total if total else 0.0
+
+
+_NAMING = re.compile(r"\b(?:name[ds]?|known as|called|dubbed|nicknamed|titled|a\.?k\.?a\.?)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,;:()“”\"]|\s[–—-]\s")
+
+
+def _window(sentence: str, s: int, e: int) -> str:
+    left = " ".join(words(sentence[:s])[-LOCAL_WORDS:])
+    right = " ".join(words(sentence[e:])[:LOCAL_WORDS])
+    return f"{left} {sentence[s:e]} {right}"
+
+
+def _counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) -> bool:
+    """Whether a number can count what the question counts.
+
+    The noun right after the number must be the counted one ("200 bodies", not "seven villages"), when there is
+    one; the counted words that qualify it ("US", "Peshmerga") must sit right there or just before the number.
+    """
+    modifiers = counted[:-1]
+    after = _counted_after(sentence, e)
+    around = words(sentence[:s])[-LOCAL_WORDS:] + words(sentence[e:])[: 2 * LOCAL_WORDS]
+    near = after | set(terms(" ".join(around))) | {w.lower() for w in around}
+
+    def has(term: str, pool: set[str]) -> bool:
+        return term in pool or COUNT_SYNONYMS.get(term, term) in {COUNT_SYNONYMS.get(t) for t in pool}
+
+    if after and not any(has(t, after) for t in counted):
+        return False
+    return all(has(m, near) for m in modifiers)
+
+
+def _counted_after(sentence: str, e: int) -> set[str]:
+    """The noun phrase a number counts: "200 bodies of its fighters" → {bodi}; "1000 of its own militants" →
+    {militant}: words after the number up to the first stop word that follows a content word."""
+    found: set[str] = set()
+    clause = _CLAUSE_END.split(sentence[e:], maxsplit=1)[0]
+    for word in words(clause)[:5]:
+        content = terms(word)
+        if not content:
+            if found:
+                break
+            continue
+        found.update(content)
+        found.add(word.lower())
+    return found
+
+
+def _count_match(sentence: str, e: int, counted: tuple[str, ...]) -> float:
+    """Share of the counted words ("US soldiers") that the number really counts, synonyms allowed."""
+    after = _counted_after(sentence, e)
+    after |= {COUNT_SYNONYMS[t] for t in after if t in COUNT_SYNONYMS}
+    return sum(t in after or COUNT_SYNONYMS.get(t) in after for t in counted) / len(counted)
+
+
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|\d{4})\b")
 
 
-def missing_names(question: str, passages: list[Passage]) -> list[str]:
-    """Names and years in the question that no retrieved passage mentions ("France", "2018").
+_DOC_TEXT: dict[tuple[str, str], str] = {}
+
+
+def _document_text(snapshot: Snapshot, cand: Candidate) -> str:
+    """Title, outlet and text of a candidate's whole article: where a name the question uses must appear."""
+    doc = cand.passage.paragraph.doc_id
+    key = (snapshot.version, doc)
+    if key not in _DOC_TEXT:
+        if len(_DOC_TEXT) > 256 or any(v != snapshot.version for v, _ in _DOC_TEXT):
+            _DOC_TEXT.clear()
+        paras = [p for p in snapshot.paragraphs if p.doc_id == doc]
+        head = f"{paras[0].title} {paras[0].source} " if paras else ""
+        _DOC_TEXT[key] = head + " ".join(p.text for p in paras)
+    return _DOC_TEXT[key]
+
+
+def missing_names(question: str, passages: list[Passage], context: str = "") -> list[str]:
+    """Names and years in the question that neither the passages nor `context` (an article's text) mention.
 
     A question about something the articles never name cannot be answered from them, however similar the
     sentences around it are. The first word of the question and short acronyms ("UN", "TV", "PMF") are not
@@ -331,7 +482,7 @@ def missing_names(question: str, passages: list[Passage]) -> list[str]:
     """
     text = question.split(" (context:")[0]
     first = re.match(r"\W*(\w+)", text)
-    haystack = " ".join(f"{p.paragraph.title} {p.paragraph.source} {p.text}" for p in passages).lower()
+    haystack = " ".join([context, *(f"{p.paragraph.title} {p.paragraph.source} {p.text}" for p in passages)]).lower()
     missing = []
     for match in _NAME.finditer(text):
         word = match.group()
@@ -341,6 +492,47 @@ def missing_names(question: str, passages: list[Passage]) -> list[str]:
         if stem not in haystack and word.lower() not in COMMON_CAPITALISED:
             missing.append(word)
     return missing
+
+
+TYPE_NAMES = {
+    "number": "a number",
+    "money": "an amount of money",
+    "percent": "a share or percentage",
+    "distance": "a distance",
+    "date": "a date",
+    "duration": "a duration",
+    "alias": "another name",
+}
+STRICT_KINDS = frozenset(TYPE_NAMES)
+TYPE_NAMES.update(
+    {
+        "person": "a person",
+        "person_group": "a person or group",
+        "org": "an organisation",
+        "place": "a place",
+        "name": "a name",
+    }
+)
+
+_ROLE = re.compile(
+    r"\b(?:who(?:m|se)? (?:is|was|are|were)|which|what) (?:(?:the|an?|[\w'’-]+'s|[\w'’-]+’s) )?((?:[a-z][\w-]* )?(?:"
+    + "|".join(PERSON_NOUNS.split())
+    + r"))\b"
+)
+
+
+def unmentioned_focus(question: str, idf: dict[str, float]) -> str | None:
+    """The role a person question asks about ("prime minister"), when the articles never use one of its words.
+
+    Who held an office the articles never mention cannot be answered from them, however close the sentences
+    about other officials are.
+    """
+    match = _ROLE.search(question.split(" (context:")[0].lower())
+    if match is None:
+        return None
+    phrase = match.group(1)
+    modifiers = phrase.split()[:-1]  # the role noun itself may be paraphrased ("officer" for a general)
+    return phrase if any(t not in idf for t in terms(" ".join(modifiers))) else None
 
 
 COMMON_CAPITALISED = frozenset({"i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-AnswerType = str  # "person_group", "date", "number", "place", "org", "any"
+AnswerType = str  # "person_group", "date", "duration", "number", "money", "place", "org", "name", "any"
 
 # spaCy entity labels that satisfy each answer type.
 TYPE_LABELS: dict[str, frozenset[str]] = {
@@ -19,10 +19,14 @@ TYPE_LABELS: dict[str, frozenset[str]] = {
     "person": frozenset({"PERSON"}),
     "org": frozenset({"ORG", "NORP", "PERSON"}),
     "date": frozenset({"DATE", "TIME"}),
+    "duration": frozenset({"DATE", "TIME"}),
     "number": frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}),
+    "money": frozenset({"MONEY"}),
     "percent": frozenset({"PERCENT", "CARDINAL"}),
     "distance": frozenset({"QUANTITY", "CARDINAL"}),
     "place": frozenset({"GPE", "LOC", "FAC"}),
+    "name": frozenset({"PERSON", "ORG", "NORP", "FAC", "GPE", "LOC", "WORK_OF_ART", "PRODUCT", "EVENT"}),
+    "alias": frozenset({"PERSON", "ORG", "NORP", "FAC", "GPE", "LOC", "WORK_OF_ART", "PRODUCT", "EVENT"}),
     "any": frozenset(),
 }
 
@@ -54,11 +58,28 @@ _PERSON_RULE = re.compile(
     _which(PERSON_NOUNS) + r"|\bwho(?:m|se)? (?:is|was|are|were) (?:the |an? )?(?:\w+ ){0,3}" + _roles()
 )
 
+# "How did they learn where…" and "Why…" ask for a manner or a reason, whatever wh-word comes later.
+_MANNER = re.compile(r"\W*(?:why|how (?:did|does|do|was|were|is|are|can|could|has|have|had|would|will))\b")
+# Another name for something the question names: "X's real name", "the Arabic name for the Popular Mobilization
+# Forces". The answer must be given as a name ("also known as …"), not be any name nearby.
+_ALIAS = re.compile(
+    r"\b(?:[A-Z][\w-]*(?:'s|’s) (?:[a-z]+ )?names?\b|\b[A-Za-z]+ names? (?:for|of) (?:the )?(?:[A-Z][\w-]* ?)+(?:\?|$))"
+)
+_MONEY = re.compile(r"\bhow much\b.*\b(?:cost|costs|spen[dt]|pa(?:y|id)|worth|budget|price|fund(?:ed|ing)?)\b")
+
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b"), "percent"),
-    (re.compile(r"\bhow long (?:did|does|do|has|had|have|will|would|was|were)\b"), "date"),  # a duration
+    (re.compile(r"\bhow long (?:did|does|do|has|had|have|will|would|was|were)\b|\bfor how long\b"), "duration"),
     (re.compile(r"\bhow (?:far|close|long is|wide|high)\b|\bwhat distance\b"), "distance"),
-    (re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount|toll)\b|\bhow large\b"), "number"),
+    (_MONEY, "money"),
+    (
+        re.compile(
+            r"\bhow (?:many|much)\b|\bwhat (?:number|amount|toll)\b|\bhow large\b"
+            r"|\bwhat (?:is|was|were) the (?:\w+ )?(?:population|death toll|size|number)\b"
+        ),
+        "number",
+    ),
+    (re.compile(r"\bwhat (?:is|was|are|were) (?:[\w'’-]+ ){0,4}names?\b"), "name"),
     (
         re.compile(
             r"\b(?:when|what (?:year|month|day|date|time))\b|\bon which (?:day|date)\b|\bin which (?:year|month)\b"
@@ -131,10 +152,35 @@ QUESTION_WORDS = frozenset(
 )
 
 
-def answer_type(question: str) -> AnswerType:
+_WH = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b")
+
+
+def wh_clause(question: str) -> str:
+    """The question from its first wh-word (with the preposition before it) up to the next one.
+
+    The first wh-phrase decides what is asked: "What does the beroe do when pursuing prey?" asks what, not
+    when; "In which town…" keeps its "in".
+    """
     q = question.lower()
+    hits = list(_WH.finditer(q))
+    if not hits:
+        return q
+    start = hits[0].start()
+    before = re.search(r"\b(?:in|on|at|by|from|to|for|of|with|during|since|until) $", q[:start])
+    if before:
+        start = before.start()
+    end = hits[1].start() if len(hits) > 1 else len(q)
+    return q[start:end]
+
+
+def answer_type(question: str) -> AnswerType:
+    q = wh_clause(question)
     if re.match(r"\W*(?:who|whom|whose)\b", q):  # "Who said how many…" asks for a person, not a number
         return "person" if _PERSON_RULE.search(q) else "person_group"
+    if _MANNER.match(q):
+        return "any"
+    if _ALIAS.search(question):
+        return "alias"
     for pattern, kind in _RULES:
         if pattern.search(q):
             return kind
@@ -173,13 +219,46 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(toks) if toks else []
 
 
+_COUNTED = re.compile(r"\bhow many (?:of (?:its|their|his|her|the) (?:own )?)?((?:[\w'’-]+ ?){1,4})", re.IGNORECASE)
+_COUNT_STOP = frozenset(
+    ["did", "do", "does", "were", "was", "are", "is", "have", "has", "had", "will", "would", "could", "can"]
+    + ["of", "in", "on", "at", "to", "for", "by", "from"]
+)
+
+
+def counted_terms(question: str) -> tuple[str, ...]:
+    """What a how-many question counts: "How many US soldiers died…" → ("us", "soldier").
+
+    A number answers the question only when it counts that: "3,320 ISIS terrorists" does not answer it.
+    """
+    match = _COUNTED.search(question)
+    if match is None:
+        return ()
+    out: list[str] = []
+    for word in match.group(1).split()[:3]:
+        if word.lower() in _COUNT_STOP or (len(word) > 3 and word.endswith("ed")):
+            break  # "how many US soldiers died", "how many people were killed"
+        if word.isdigit():
+            continue  # "how many 2015 season interceptions"
+        # An upper-case acronym ("US", "UN") is a name, not the stop word it spells.
+        out.extend([word.lower()] if word.isupper() and len(word) > 1 else terms(word))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
     kind: AnswerType
     terms: tuple[str, ...]
+    counted: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, text: str, focus: str | None = None) -> Question:
         """`focus` is the part of a rewritten follow-up that carries the answer type (the user's own words)."""
-        return cls(text=text, kind=answer_type(focus or text), terms=tuple(dict.fromkeys(terms(text))))
+        own = focus or text
+        return cls(
+            text=text,
+            kind=answer_type(own),
+            terms=tuple(dict.fromkeys(terms(text))),
+            counted=counted_terms(own) if answer_type(own) == "number" else (),
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.question import TYPE_LABELS, Question, answer_type, terms
+from qa.question import TYPE_LABELS, Question, answer_type, counted_terms, terms
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +23,12 @@ pytestmark = pytest.mark.unit
         ("What year did ISIS capture Mosul?", "date"),
         ("On which day was Islamic State dealt several heavy blows?", "date"),
         ("How many bodies did ISIS leave in the field?", "number"),
-        ("How much money did the repairs cost?", "number"),
+        ("How much money did the repairs cost?", "money"),
+        ("How much did the Mosul offensive cost the Iraqi government?", "money"),
+        ("What is the population of Raqqa?", "number"),
+        ("What was the name of the Baghdad restaurant hit by the suicide bomber?", "name"),
+        ("What is Abu Bakr al-Baghdadi's real name?", "alias"),
+        ("What is the Arabic name for the Popular Mobilization Forces?", "alias"),
         ("What percentage of its combat troops did Daesh lose?", "percent"),
         ("What percent of western Mosul do Iraqi forces control?", "percent"),
         ("Where is al-Qaim?", "place"),
@@ -47,7 +52,35 @@ def test_words_inside_other_words_do_not_type_a_question() -> None:
 
 
 def test_how_long_did_asks_for_a_duration() -> None:
-    assert answer_type("How long did the fighting in eastern Mosul take?") == "date"
+    assert answer_type("How long did the fighting in eastern Mosul take?") == "duration"
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("What does the beroe do when pursuing prey?", "any"),
+        ("How did the Popular Mobilization forces learn where ISIS's defensive lines were?", "any"),
+        ("How many people were injured when a bomb hit a commercial district?", "number"),
+        ("In which town north of Baghdad did al-Baghdadi use to live?", "place"),
+    ],
+)
+def test_the_first_wh_phrase_decides_not_a_later_one(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question, counted",
+    [
+        ("How many US soldiers died in the Mosul offensive?", ("us", "soldier")),
+        ("How many bodies of its fighters did ISIS leave?", ("bodi",)),
+        ("According to the minister, how many of its own fighters has ISIS put to death?", ("fighter",)),
+        ("How many Peshmerga fighters were killed near the dam?", ("peshmerga", "fighter")),
+        ("How many 2015 season interceptions did the defense get?", ("season", "intercept")),
+        ("What was the death toll?", ()),
+    ],
+)
+def test_counted_terms_name_what_a_how_many_question_counts(question: str, counted: tuple[str, ...]) -> None:
+    assert counted_terms(question) == counted
 
 
 @pytest.mark.parametrize(
@@ -71,7 +104,7 @@ def test_question_parse_keeps_terms_once_in_order_and_types_by_the_focus() -> No
     q = Question.parse("Mosul Mosul eastern Mosul retook")
     assert q.terms == tuple(dict.fromkeys(terms("Mosul eastern retook")))
     rewritten = "Where did they go? (context: How many bodies did ISIS leave in the field?)"
-    assert Question.parse(rewritten).kind == "number"  # the appended context would mislead the type
+    assert Question.parse(rewritten).kind == "place"  # the first wh-phrase decides, not the appended context's
     focused = Question.parse(rewritten, focus="Where did they go?")
     assert focused.kind == "place"
     assert focused.text == rewritten and "bodi" in focused.terms  # the context still counts for overlap
