@@ -13,6 +13,7 @@ from typing import Any
 
 from index.models import Answer
 from index.settings import Settings, get_settings
+from qa.acronyms import expand_acronyms
 from qa.extractive import ExtractiveAnswerer
 from qa.followup import Turn, needs_context, rewrite, turn_kind
 from qa.llm import LLMAnswerer, LLMUnavailableError
@@ -107,8 +108,9 @@ class Assistant:
         t0 = time.perf_counter()
         result = self.retriever.search(standalone, k, filters)
         t1 = time.perf_counter()
-        question = Question.parse(standalone, focus=asked)
-        answer = self.extractive.answer(question, result.passages, result.query_vector, self.retriever.snapshot, asked)
+        snapshot = self.retriever.snapshot
+        question = Question.parse(expand_acronyms(standalone, snapshot), focus=asked)
+        answer = self.extractive.answer(question, result.passages, result.query_vector, snapshot, asked)
         t2 = time.perf_counter()
         answer.standalone_question = standalone
         answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
@@ -179,7 +181,7 @@ class Assistant:
                     "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
                 )
         if answer is None:
-            question = Question.parse(standalone, focus=asked)
+            question = Question.parse(expand_acronyms(standalone, self.retriever.snapshot), focus=asked)
             answer = self.extractive.answer(
                 question, result.passages, result.query_vector, self.retriever.snapshot, asked
             )

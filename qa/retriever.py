@@ -17,6 +17,7 @@ import numpy as np
 from index.models import Passage
 from index.settings import Settings, get_settings
 from index.snapshot import Snapshot, keyword_tokenize
+from qa.acronyms import expand_acronyms
 from qa.index_handle import IndexHandle, shared_handle
 
 Mode = Literal["fused", "dense", "keyword"]
@@ -128,7 +129,7 @@ class Retriever:
             sentence = self._sentence_dense(snap, qvec, depth, flt)
         t1 = time.perf_counter()
         if self.mode in ("fused", "keyword"):
-            keyword = self._keyword(snap, query, depth, flt)
+            keyword = self._keyword(snap, expand_acronyms(query, snap), depth, flt)
         t2 = time.perf_counter()
         passages = self._fuse(snap, dense, sentence, keyword, k)
         timings = {

@@ -249,3 +249,47 @@ def test_history_is_bounded_by_max_history_turns(articles_settings: Settings) ->
     long_history = [f"Question number {i} about Mosul?" for i in range(50)] + [EASTERN_MOSUL]
     answer = six.ask(FOLLOW_UP, history=long_history)
     assert "Iraqi forces" in answer.standalone_question and "number 0 " not in answer.standalone_question
+
+
+@pytest.mark.parametrize(
+    "question, reason",
+    [
+        ("How many US soldiers died in the Mosul offensive?", "states a number"),
+        ("How many Peshmerga fighters were killed in the fighting near the Mosul dam?", "states a number"),
+        ("How much did the Mosul offensive cost the Iraqi government?", "amount of money"),
+        ("Who was Iraq's prime minister during the battle for Mosul?", "never mention “prime minister”"),
+        ("What is Abu Bakr al-Baghdadi's real name?", "another name"),
+        ("What is the population of Raqqa?", "states a number"),
+    ],
+    ids=["other-count", "other-fighters", "no-money", "unknown-office", "no-alias", "name-elsewhere"],
+)
+def test_on_topic_questions_the_articles_do_not_answer_are_refused_with_the_reason(
+    ask: Callable[[str], Answer], question: str, reason: str
+) -> None:
+    """Each shares many words with some sentence (3,320 ISIS fighters killed; 30 IS fighters killed near the dam;
+    al-Baghdadi's caliphate; a fifth of Mosul's population) that used to be quoted as the answer."""
+    answer = ask(question)
+    assert answer.refused is True, answer.text
+    assert answer.citations == []
+    assert any(reason in n for n in answer.notices), answer.notices
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How many bodies of its fighters did ISIS leave on the battlefield near the Mosul dam?", "200"),
+        ("According to Iraq's interior minister, how many of its own fighters has ISIS put to death?", "1000"),
+        ("How long did it take Iraqi forces to recapture eastern Mosul?", "three months"),
+        ("According to the UN, how many people were still in the area around the ISIS-held districts?", "half a"),
+        ("What is the Arabic name for the Popular Mobilization Forces?", "Hashd al-Shaabi"),
+        ("On what day of the week did al-Assadi give his TV interview?", "Wednesday"),
+    ],
+    ids=["counted-noun", "synonym-count", "duration", "acronym-UN", "alias", "TV-television"],
+)
+def test_the_checks_that_refuse_do_not_stop_true_answers(
+    ask: Callable[[str], Answer], retriever: Retriever, well_cited: WellCited, question: str, expected: str
+) -> None:
+    answer = ask(question)
+    assert not answer.refused, answer.notices
+    assert answer.short_answer and expected in answer.short_answer, answer.short_answer
+    well_cited(answer, retriever.snapshot)
