@@ -77,7 +77,9 @@ class Assistant:
             if isinstance(item, Turn):
                 turns.append(item)
             elif isinstance(item, Answer):
-                turns.append(Turn(item.question, item.short_answer, turn_kind(item.question)))
+                turns.append(
+                    Turn(item.question, item.short_answer, turn_kind(item.question), item.standalone_question)
+                )
             elif isinstance(item, dict):
                 q = str(item.get("question") or item.get("content") or "")
                 turns.append(Turn(q, item.get("short_answer"), turn_kind(q)))
@@ -89,7 +91,7 @@ class Assistant:
                     text, _ = self._validate(str(item))
                     standalone = rewrite(text, turns)
                     prior = self._extractive(text, standalone, None, None)
-                    self._turn_cache[key] = Turn(text, prior.short_answer, turn_kind(text))
+                    self._turn_cache[key] = Turn(text, prior.short_answer, turn_kind(text), standalone)
                 turns.append(self._turn_cache[key])
         return [t for t in turns if t.question.strip()]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +42,9 @@ PAIR_PENALTY = 0.04
 NAMES_OVERRIDE_SUPPORT = 0.55
 UNTYPED_SUPPORT = 0.5  # a who/where question answered by a sentence with no person/place found in it
 NAME_LOCAL = 0.3
+UNTYPED_MARGIN = 0.15
 NUMERIC_KINDS = frozenset({"number", "money", "percent", "distance"})
+MEASURED_KINDS = NUMERIC_KINDS | {"date", "duration"}
 
 GROUP_NOUNS = frozenset(
     [
@@ -122,6 +125,16 @@ def _idf(snapshot: Snapshot) -> dict[str, float]:
     return _IDF[snapshot.version]
 
 
+CONTEXT_WEIGHT = 0.5  # a follow-up's own words count more than the earlier question appended for context
+
+
+def question_weights(question: Question, idf: dict[str, float], n: int) -> dict[str, float]:
+    """How much each question term counts: its IDF (rare words decide), less when it only comes from the context."""
+    unseen = math.log(1 + n)
+    own = set(terms(question.text.split(" (context:")[0]))
+    return {t: idf.get(t, unseen) * (1.0 if t in own else CONTEXT_WEIGHT) for t in question.terms}
+
+
 def _keyword_overlap(question_terms: tuple[str, ...], sentence_terms: set[str], idf: dict[str, float], n: int) -> float:
     if not question_terms:
         return 0.0
@@ -144,8 +157,8 @@ class ExtractiveAnswerer:
     def candidates(
         self, question: Question, passages: list[Passage], qvec: np.ndarray | None, snapshot: Snapshot
     ) -> list[Candidate]:
-        idf = _idf(snapshot)
         n = len(snapshot.paragraphs)
+        idf = question_weights(question, _idf(snapshot), n)
         out = []
         for passage in passages:
             pi = snapshot.by_id.get(passage.id)
@@ -177,6 +190,8 @@ class ExtractiveAnswerer:
             if found is not None:
                 cand.short, cand.local, cand.count = found
             cand.typed = 1.0 if cand.short else 0.0
+            if question.kind == "duration" and cand.short and not _DURATION.search(cand.short):
+                cand.typed = 0.0  # "January" is a date, not how long something took
         else:
             cand.typed = 1.0
         return cand
@@ -210,10 +225,17 @@ class ExtractiveAnswerer:
             if not text:
                 continue
             words = set(terms(text))
-            if words and len(words & qterms) * 2 >= len(words):
-                continue  # mostly the question's own words: not an answer
+            named = _named_by(cand.text, s, e, text, label, question)
+            if named and not words - qterms - {question.head}:
+                continue  # "the district": the question's noun and nothing else
+            if not named and kind not in MEASURED_KINDS and words and len(words & qterms) * 2 >= len(words):
+                continue  # mostly the question's own words: not an answer ("three months" is one to "how many months")
+            if kind != "alias" and _AKA_BEFORE.search(cand.text[max(0, s - 20) : s]):
+                continue  # "…Forces, also known as Hashd al-Shaabi": another name of something already named
             is_np = label.startswith("NP:")
-            if is_np:
+            if named:
+                text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
+            elif is_np:
                 if kind not in ("person_group", "org"):
                     continue
                 head = text.lower().split()[-1]
@@ -243,6 +265,8 @@ class ExtractiveAnswerer:
                 score += 0.2
             if kind == "duration" and _DURATION.search(text):
                 score += 1.0  # "three months", not "January"
+            if named:
+                score += 0.6
             options.append((score, text, local, count))
         if kind == "alias":  # "also known as Hashd al-Shaabi": spaCy rarely tags a transliterated name
             for m in _ALIAS_SPAN.finditer(cand.text):
@@ -291,8 +315,15 @@ class ExtractiveAnswerer:
         start, end = self._quote_window(best, short)
         paragraph = best.passage.paragraph
         citations: list[Citation] = [make_citation(1, paragraph, start, end, best.support)]
+        speaker = find_speaker(question, best, snapshot)
+        if speaker is not None:
+            short = speaker.name
         lines = [f"**{short}**"] if short else []
         lines.append(f"{_quoted(paragraph.quote(start, end))} [1]")
+        if speaker is not None:
+            citations.append(make_citation(2, speaker.paragraph, speaker.start, speaker.end, best.support))
+            quote = _quoted(speaker.paragraph.quote(speaker.start, speaker.end))
+            lines.append(f"“{speaker.pronoun}” is {speaker.name}, named just before in the same article: {quote} [2]")
         extra_notes: list[str] = []
         bvec = snapshot.sentence_vectors[best.row]
         seen_docs = {best.passage.paragraph.doc_id}
@@ -347,7 +378,10 @@ class ExtractiveAnswerer:
             or (c.support >= self.refuse_below and not missing_names(question.text, [], _document_text(snapshot, c)))
         ]
         if question.kind in STRICT_KINDS:
-            return next((c for c in names_ok if c.short), None)
+            typed = next((c for c in names_ok if c.short), None)
+            if typed is not None and names_ok[0].support - typed.support >= UNTYPED_MARGIN:
+                return names_ok[0]  # a far closer sentence whose number or date the tagger missed
+            return typed
         best = names_ok[0] if names_ok else None
         if best is not None and question.kind != "any" and not best.short and best.support < UNTYPED_SUPPORT:
             return None  # asked for a who/where/name, found none, and the sentence alone is not close enough
@@ -411,6 +445,31 @@ _ALIAS_SPAN = re.compile(
     r"\b(?:known as|called|dubbed|nicknamed|a\.k\.a\.?)\s+(?:the\s+)?"
     r"([A-Z][\w’'-]*(?:\s+(?:al-|bin\s|of\s)?[A-Z][\w’'-]*){0,4})"
 )
+HEAD_KINDS = frozenset({"person", "person_group", "org", "place", "name"})
+
+
+def _named_by(sentence: str, s: int, e: int, text: str, label: str, question: Question) -> bool:
+    """Whether the sentence itself says the span is the kind of thing asked for, by the question's own noun:
+    "the Islah al-Zeraie district" for "which district", "Abu Ayoub al-Shami, Islamic State's military
+    commander" or "Spokesman Karim al-Nouri" for "which commander/spokesman"."""
+    head = question.head
+    if head is None or question.kind not in HEAD_KINDS:
+        return False
+    if not (text[:1].isupper() or text.lower().startswith("the ")):
+        return False
+    if label.startswith("NP:"):
+        name = re.sub(r"^(?:the|a|an|another|this|that|its|his|her|their)\s+", "", text, flags=re.IGNORECASE)
+        qterms = set(question.terms)
+        proper = [w for w in name.split()[:-1] if w[:1].isupper() and not set(terms(w)) <= qterms]
+        return terms(text.split()[-1]) == [head] and bool(proper)
+    if question.kind not in ("person", "person_group"):
+        return False
+    after = sentence[e : e + 60]
+    before = words(sentence[:s])[-1:]  # a title: "Spokesman Karim al-Nouri"
+    return (after.startswith(",") and head in terms(" ".join(words(after)[:5]))) or head in terms(" ".join(before))
+
+
+_AKA_BEFORE = re.compile(r"\b(?:known as|called|dubbed|nicknamed|a\.k\.a\.?)\s+(?:the\s+)?$")
 _CLAUSE_END = re.compile(r"[,;:()“”\"]|\s[–—-]\s")
 
 
@@ -423,10 +482,11 @@ def _window(sentence: str, s: int, e: int) -> str:
 def _counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) -> bool:
     """Whether a number can count what the question counts.
 
-    The noun right after the number must be the counted one ("200 bodies", not "seven villages"), when there is
-    one; the counted words that qualify it ("US", "Peshmerga") must sit right there or just before the number.
+    The noun right after the number, when there is one, must be a counted one ("200 bodies", not "seven
+    villages"); and when it comes with qualifiers of its own ("30 Islamic State fighters"), the question's
+    qualifiers ("Peshmerga fighters") must be there too, or just before the number.
     """
-    modifiers = counted[:-1]
+    head, modifiers = counted[-1], counted[:-1]
     after = _counted_after(sentence, e)
     around = words(sentence[:s])[-LOCAL_WORDS:] + words(sentence[e:])[: 2 * LOCAL_WORDS]
     near = after | set(terms(" ".join(around))) | {w.lower() for w in around}
@@ -436,7 +496,8 @@ def _counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) ->
 
     if after and not any(has(t, after) for t in counted):
         return False
-    return all(has(m, near) for m in modifiers)
+    qualifiers = {t for t in after if not has(t, {head}) and t not in counted}
+    return not qualifiers or all(has(m, near) for m in modifiers)
 
 
 def _counted_after(sentence: str, e: int) -> set[str]:
@@ -447,13 +508,13 @@ def _counted_after(sentence: str, e: int) -> set[str]:
     if re.match(r"\s*of (?:whom|which|them|those)\b", clause):
         return found  # "half a million people …, 400,000 of whom": it counts the noun before it
     for word in words(clause)[:5]:
-        content = terms(word)
+        # An upper-case "US" or "UN" is a name, though its lower case is a stop word.
+        content = [word.lower()] if word.isupper() and len(word) > 1 else terms(word)
         if not content:
             if found:
                 break
             continue
         found.update(content)
-        found.add(word.lower())
     return found
 
 
@@ -465,6 +526,74 @@ def _count_match(sentence: str, e: int, counted: tuple[str, ...]) -> float:
 
 
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|\d{4})\b")
+
+
+_SPEAKER_PRONOUN = re.compile(
+    r"\b(?P<p1>he|she)\s+(?:also\s+|further\s+)?(?:said|says|added|told|stressed|noted|claimed|stated|explained|"
+    r"announced|warned|described)\b|\b(?:said|added|told|stressed|noted)\s+(?P<p2>he|she)\b",
+    re.IGNORECASE,
+)
+_SPEECH_QUESTION = re.compile(
+    r"\b(?:said|say|says|claimed|claim|told|tell|stated|announced|added|stressed|noted|warned|described|spoke|"
+    r"speaking|spokes(?:man|person|woman))\b",
+    re.IGNORECASE,
+)
+SPEAKER_LOOKBACK = 3  # paragraphs back through the article to look for whom "he said" refers to
+
+
+@dataclass
+class Speaker:
+    name: str
+    pronoun: str
+    paragraph: Paragraph
+    start: int
+    end: int
+
+
+def find_speaker(question: Question, best: Candidate, snapshot: Snapshot) -> Speaker | None:
+    """Whom "he said" refers to, when a who-question asks for a speaker and the quoted sentence names none.
+
+    "…he said, “Daesh have lost more than 80 percent of its elements”" answers "Which PMF spokesman said…" only
+    with the person the article named before: the last one named in the sentences above it, in the same
+    paragraph or the few before it, which is then cited as well.
+    """
+    if question.kind not in ("person", "person_group") or not _SPEECH_QUESTION.search(question.text):
+        return None
+    if any(label == "PERSON" for _, _, label in best.spans):
+        return None
+    match = _SPEAKER_PRONOUN.search(best.text)
+    if match is None:
+        return None
+    pronoun = match.group("p1") or match.group("p2")
+    pi = snapshot.by_id.get(best.passage.id)
+    if pi is None:
+        return None
+    found: Speaker | None = None
+    for paragraph, start, end, name in _people_before(snapshot, pi, best.start):
+        if found is None:
+            found = Speaker(name, pronoun, paragraph, start, end)
+        elif len(name) > len(found.name) and name.lower().endswith(found.name.lower()):
+            # "Al-Assadi further stressed…" names him again; "Ahmed al-Assadi said…" is where he is introduced.
+            found = Speaker(name, pronoun, paragraph, start, end)
+    return found
+
+
+def _people_before(snapshot: Snapshot, pi: int, before: int) -> Iterator[tuple[Paragraph, int, int, str]]:
+    """(paragraph, sentence start, sentence end, name) of people named above a point of an article, nearest first."""
+    doc = snapshot.paragraphs[pi].doc_id
+    for back in range(SPEAKER_LOOKBACK + 1):
+        qi = pi - back
+        if qi < 0 or snapshot.paragraphs[qi].doc_id != doc:
+            return
+        paragraph = snapshot.paragraphs[qi]
+        for row in reversed(snapshot.sentence_rows(qi).tolist()):
+            sentence = paragraph.sentences[int(snapshot.sentence_owner[row, 1])]
+            if back == 0 and sentence.start >= before:
+                continue
+            people = [(s, e) for s, e, label in snapshot.sentence_spans[row] if label == "PERSON"]
+            for s, e in reversed(people):
+                name = paragraph.quote(sentence.start + s, sentence.start + e)
+                yield paragraph, sentence.start, sentence.end, name
 
 
 _DOC_TEXT: dict[tuple[str, str], str] = {}

@@ -27,6 +27,7 @@ class Turn:
     question: str
     short_answer: str | None = None
     answer_kind: str = "any"
+    standalone: str | None = None  # how the question was understood, when it was itself a follow-up
 
 
 def needs_context(question: str) -> bool:
@@ -55,13 +56,29 @@ def rewrite(question: str, history: list[Turn]) -> str:
         text = re.sub(r"\bthere\b", f"in {answer}", text, count=1, flags=re.IGNORECASE)
     elif answer and prev.answer_kind == "date":
         text = re.sub(r"\bthen\b", f"in {answer}", text, count=1, flags=re.IGNORECASE)
+    return f"{text} (context: {_context(history)})"
+
+
+def _context(history: list[Turn]) -> str:
+    """The previous question as it was understood: a chain of follow-ups keeps the conversation's topic."""
+    prev = history[-1]
+    if prev.standalone and prev.standalone.strip() != prev.question.strip():
+        return flatten(prev.standalone)
     context = prev.question.strip()
-    # A chain of follow-ups keeps the conversation's topic: the earliest question that stood on its own.
+    # Without that, the earliest question that stood on its own.
     for turn in reversed(history[:-1]):
         if not needs_context(turn.question):
             context = f"{context} {turn.question.strip()}"
             break
-    return f"{text} (context: {context})"
+    return context
+
+
+def flatten(standalone: str) -> str:
+    """"Q2 (context: Q1)" → "Q2 Q1": one level of context, however long the chain."""
+    text = standalone.strip()
+    if " (context: " in text and text.endswith(")"):
+        text = text[:-1].replace(" (context: ", " ", 1)
+    return text
 
 
 def turn_kind(question: str) -> str:

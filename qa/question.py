@@ -69,7 +69,13 @@ _MONEY = re.compile(r"\bhow much\b.*\b(?:cost|costs|spen[dt]|pa(?:y|id)|worth|bu
 
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b"), "percent"),
-    (re.compile(r"\bhow long (?:did|does|do|has|had|have|will|would|was|were)\b|\bfor how long\b"), "duration"),
+    (
+        re.compile(
+            r"\bhow long (?:did|does|do|has|had|have|will|would|was|were)\b|\bfor how long\b"
+            r"|\bhow many (?:more )?(?:seconds|minutes|hours|days|weeks|months|years|decades)\b"
+        ),
+        "duration",
+    ),
     (re.compile(r"\bhow (?:far|close|long is|wide|high)\b|\bwhat distance\b"), "distance"),
     (_MONEY, "money"),
     (
@@ -245,12 +251,33 @@ def counted_terms(question: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_NOUNS = "|".join((PLACE_NOUNS + " " + ORG_NOUNS + " " + PERSON_NOUNS).split())
+_HEAD = re.compile(
+    r"\b(?:which|what) (?:[\w'’-]+ ){0,2}?(" + _NOUNS + r")\b"
+    r"|\bwho(?:m|se)? (?:is|was|are|were) (?:the |an? )?(?:[\w'’-]+ ){0,3}?(" + _NOUNS + r")\b"
+)
+
+
+def head_noun(question: str) -> str | None:
+    """The noun a which-question asks for, stemmed: "Which district was he in charge of?" → "district".
+
+    An answer is often named by it ("the Islah al-Zeraie district", "Abu Ayoub al-Shami, the group's military
+    commander") even when no entity tagger recognises the name.
+    """
+    match = _HEAD.search(wh_clause(question))
+    if match is None:
+        return None
+    found = terms(match.group(1) or match.group(2))
+    return found[-1] if found else None
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
     kind: AnswerType
     terms: tuple[str, ...]
     counted: tuple[str, ...] = ()
+    head: str | None = None
 
     @classmethod
     def parse(cls, text: str, focus: str | None = None) -> Question:
@@ -261,4 +288,5 @@ class Question:
             kind=answer_type(own),
             terms=tuple(dict.fromkeys(terms(text))),
             counted=counted_terms(own) if answer_type(own) == "number" else (),
+            head=head_noun(own),
         )

@@ -53,6 +53,7 @@ def test_words_inside_other_words_do_not_type_a_question() -> None:
 
 def test_how_long_did_asks_for_a_duration() -> None:
     assert answer_type("How long did the fighting in eastern Mosul take?") == "duration"
+    assert answer_type("How many months did it take them?") == "duration"  # spaCy tags "three months" a DATE
 
 
 @pytest.mark.parametrize(
