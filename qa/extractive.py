@@ -248,7 +248,7 @@ class ExtractiveAnswerer:
                     continue
             elif label not in labels:
                 continue
-            if question.counted and not _counts_the_same(cand.text, s, e, question.counted):
+            if question.counted and not counts_the_same(cand.text, s, e, question.counted):
                 continue  # "3,320 ISIS terrorists" does not answer "how many US soldiers"
             local = _local_overlap(cand.text, s, e, question.terms, idf)
             if kind == "alias" and not _NAMING.search(_window(cand.text, s, e)):
@@ -479,7 +479,7 @@ def _window(sentence: str, s: int, e: int) -> str:
     return f"{left} {sentence[s:e]} {right}"
 
 
-def _counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) -> bool:
+def counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) -> bool:
     """Whether a number can count what the question counts.
 
     The noun right after the number, when there is one, must be a counted one ("200 bodies", not "seven

@@ -11,7 +11,7 @@ from index.models import Answer
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.citations import markers, verify
-from qa.extractive import ExtractiveAnswerer
+from qa.extractive import ExtractiveAnswerer, counts_the_same
 from qa.question import Question
 from qa.retriever import Retriever
 
@@ -160,3 +160,52 @@ def test_when_sources_differ_both_figures_are_quoted(extra_settings: Settings, o
     for c in answer.citations:
         assert c.verified and original(f"{extra_settings.articles_dir}/{c.doc_id}.txt")[c.start : c.end] == c.quote
         assert f"[{c.n}]" in answer.text
+
+
+def test_he_said_is_answered_with_the_person_named_before_and_both_are_cited(
+    retriever: Retriever, well_cited: Callable[..., None]
+) -> None:
+    """001#5 quotes "he said, “Daesh have (so far) lost more than 80 percent…”"; the spokesman is named in 001#2."""
+    question = "Which PMF spokesman said Daesh had lost more than 80 percent of its elements?"
+    answer = answer_with(ExtractiveAnswerer(), retriever, question)
+    assert answer.short_answer == "Ahmed al-Assadi"
+    assert len(answer.citations) >= 2
+    assert "80 percent" in answer.citations[0].quote and "he said" in answer.citations[0].quote
+    assert "Ahmed al-Assadi" in answer.citations[1].quote
+    assert "“he” is Ahmed al-Assadi" in answer.text
+    well_cited(answer, retriever.snapshot)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Which district was Abu Ayoub al-Shami in charge of?", "Islah al-Zeraie district"),
+        ("Which spokesman named the targets of the Shiite forces' offensive near the Syrian border?", "Karim al-Nouri"),
+    ],
+    ids=["np-headed-by-the-noun", "title-before-the-name"],
+)
+def test_the_questions_noun_names_the_answer_when_the_tagger_does_not(
+    retriever: Retriever, question: str, expected: str
+) -> None:
+    answer = answer_with(ExtractiveAnswerer(), retriever, question)
+    assert answer.short_answer == expected
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "sentence, number, counted, fits",
+    [
+        ("ISIS has left more than 200 bodies of its fighters in the field.", "200", ("bodi",), True),
+        ("Peshmerga forces retook an area, liberating seven villages.", "seven", ("bodi",), False),
+        ("ISIS have executed 1000 of its own militants.", "1000", ("fighter",), True),  # a synonym
+        ("air raids have killed 30 Islamic State fighters", "30", ("peshmerga", "fighter"), False),
+        ("Ten players were selected to the Pro Bowl.", "Ten", ("panther", "player"), True),  # no rival qualifier
+        ("killing at least five people and wounding at least 13.", "13", ("peopl",), True),  # nothing after it
+        ("ministry forces had killed 3320 ISIS terrorists", "3320", ("us", "soldier"), False),
+    ],
+)
+def test_a_number_answers_how_many_only_when_it_counts_that(
+    sentence: str, number: str, counted: tuple[str, ...], fits: bool
+) -> None:
+    s = sentence.index(number)
+    assert counts_the_same(sentence, s, s + len(number), counted) is fits

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from qa.followup import Turn, needs_context, rewrite, turn_kind
+from qa.followup import Turn, flatten, needs_context, rewrite, turn_kind
 from qa.question import answer_type
 
 pytestmark = pytest.mark.unit
@@ -106,3 +106,29 @@ def test_turns_are_immutable_and_turn_kind_is_the_answer_type() -> None:
         WHO.short_answer = "someone"  # type: ignore[misc]
     for q in ("Who retook eastern Mosul?", "When did they do it?", "How far is al-Qaim from Baghdad?"):
         assert turn_kind(q) == answer_type(q)
+
+
+def test_a_chain_carries_the_previous_turn_as_it_was_understood() -> None:
+    understood = Turn(
+        "Which TV channel was he speaking to?",
+        "Syrian state television",
+        "org",
+        standalone="Which TV channel was Ahmed al-Assadi speaking to? (context: Which PMF spokesman said it?)",
+    )
+    out = rewrite("And on what day did that interview take place?", [understood])
+    assert out == (
+        "And on what day did that interview take place? (context: Which TV channel was Ahmed al-Assadi speaking to? "
+        "Which PMF spokesman said it?)"
+    )  # one level of context, with the name the earlier pronoun stood for
+
+
+@pytest.mark.parametrize(
+    "standalone, flat",
+    [
+        ("Q2? (context: Q1?)", "Q2? Q1?"),
+        ("Q1?", "Q1?"),
+        ("What (if anything) happened?", "What (if anything) happened?"),
+    ],
+)
+def test_flatten_keeps_one_level(standalone: str, flat: str) -> None:
+    assert flatten(standalone) == flat
