@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,23 +17,24 @@ import numpy as np
 from index.models import Answer, Citation, Paragraph, Passage
 from index.snapshot import Snapshot
 from qa.citations import make_citation
-from qa.question import PERSON_NOUNS, TYPE_LABELS, Question, terms, words
+from qa.question import TYPE_LABELS, Question, terms
+from qa.spans import (
+    AKA_BEFORE,
+    ALIAS_SPAN,
+    DURATION,
+    NAMING,
+    count_match,
+    counts_the_same,
+    local_overlap,
+    named_by,
+    window,
+)
+from qa.speaker import find_speaker
+from qa.unanswerable import document_text, missing_names, unmentioned_focus
 
 # Weights of the sentence score and the refusal threshold, calibrated on eval/datasets/articles.jsonl (see README).
 W_SIM, W_KW, W_PKW, W_TYPE, W_RANK = 0.40, 0.25, 0.12, 0.15, 0.08
 W_LOCAL, W_COUNT = 0.15, 0.15
-LOCAL_WORDS = 6  # words either side of a short answer that count as its context
-
-# Nouns that count the same people, each mapped to one representative (stemmed, as `terms` gives them).
-COUNT_SYNONYMS = {
-    t: group[0]
-    for group in (
-        ("fighter", "milit", "terrorist", "jihadist", "insurg", "member", "gunmen", "gunman"),
-        ("soldier", "troop", "servicemen", "personnel"),
-        ("peopl", "civilian", "person", "resid", "individu", "inhabit"),
-    )
-    for t in group
-}
 REFUSE_BELOW = 0.30
 CORROBORATE_SIM = 0.62
 CONFLICT_SIM = 0.75
@@ -190,7 +190,7 @@ class ExtractiveAnswerer:
             if found is not None:
                 cand.short, cand.local, cand.count = found
             cand.typed = 1.0 if cand.short else 0.0
-            if question.kind == "duration" and cand.short and not _DURATION.search(cand.short):
+            if question.kind == "duration" and cand.short and not DURATION.search(cand.short):
                 cand.typed = 0.0  # "January" is a date, not how long something took
         else:
             cand.typed = 1.0
@@ -225,12 +225,12 @@ class ExtractiveAnswerer:
             if not text:
                 continue
             words = set(terms(text))
-            named = _named_by(cand.text, s, e, text, label, question)
+            named = named_by(cand.text, s, e, text, label, question)
             if named and not words - qterms - {question.head}:
                 continue  # "the district": the question's noun and nothing else
             if not named and kind not in MEASURED_KINDS and words and len(words & qterms) * 2 >= len(words):
                 continue  # mostly the question's own words: not an answer ("three months" is one to "how many months")
-            if kind != "alias" and _AKA_BEFORE.search(cand.text[max(0, s - 20) : s]):
+            if kind != "alias" and AKA_BEFORE.search(cand.text[max(0, s - 20) : s]):
                 continue  # "…Forces, also known as Hashd al-Shaabi": another name of something already named
             is_np = label.startswith("NP:")
             if named:
@@ -250,12 +250,12 @@ class ExtractiveAnswerer:
                 continue
             if question.counted and not counts_the_same(cand.text, s, e, question.counted):
                 continue  # "3,320 ISIS terrorists" does not answer "how many US soldiers"
-            local = _local_overlap(cand.text, s, e, question.terms, idf)
-            if kind == "alias" and not _NAMING.search(_window(cand.text, s, e)):
+            local = local_overlap(cand.text, s, e, question.terms, idf)
+            if kind == "alias" and not NAMING.search(window(cand.text, s, e)):
                 continue  # a name, but not given as another name of anything
-            if kind == "name" and local < NAME_LOCAL and not _NAMING.search(_window(cand.text, s, e)):
+            if kind == "name" and local < NAME_LOCAL and not NAMING.search(window(cand.text, s, e)):
                 continue  # a name with nothing of the question around it
-            count = _count_match(cand.text, e, question.counted) if question.counted else 0.0
+            count = count_match(cand.text, e, question.counted) if question.counted else 0.0
             score = self._closeness(cand.text, s, e, qterms) + 1.5 * local + count
             if is_np and label.endswith("nsubj"):
                 score += 0.5
@@ -263,15 +263,15 @@ class ExtractiveAnswerer:
                 score += 0.3  # "Iraqi forces" beats its entity "Iraqi"
             if label == "PERSON" and kind == "person_group":
                 score += 0.2
-            if kind == "duration" and _DURATION.search(text):
+            if kind == "duration" and DURATION.search(text):
                 score += 1.0  # "three months", not "January"
             if named:
                 score += 0.6
             options.append((score, text, local, count))
         if kind == "alias":  # "also known as Hashd al-Shaabi": spaCy rarely tags a transliterated name
-            for m in _ALIAS_SPAN.finditer(cand.text):
+            for m in ALIAS_SPAN.finditer(cand.text):
                 if not set(terms(m.group(1))) <= qterms:
-                    options.append((2.0, m.group(1), _local_overlap(cand.text, *m.span(1), question.terms, idf), 0.0))
+                    options.append((2.0, m.group(1), local_overlap(cand.text, *m.span(1), question.terms, idf), 0.0))
         if not options:
             return None
         _, text, local, count = max(options, key=lambda o: o[0])
@@ -312,10 +312,10 @@ class ExtractiveAnswerer:
             return self.refusal(asked, passages, best.support, reason)
         best = chosen
         short = best.short
-        start, end = self._quote_window(best, short)
+        start, end = self._quotewindow(best, short)
         paragraph = best.passage.paragraph
         citations: list[Citation] = [make_citation(1, paragraph, start, end, best.support)]
-        speaker = find_speaker(question, best, snapshot)
+        speaker = find_speaker(question, best.text, best.spans, best.passage.id, best.start, snapshot)
         if speaker is not None:
             short = speaker.name
         lines = [f"**{short}**"] if short else []
@@ -375,7 +375,10 @@ class ExtractiveAnswerer:
             c
             for c in cands
             if c.support >= NAMES_OVERRIDE_SUPPORT
-            or (c.support >= self.refuse_below and not missing_names(question.text, [], _document_text(snapshot, c)))
+            or (
+                c.support >= self.refuse_below
+                and not missing_names(question.text, [], document_text(snapshot, c.passage.paragraph.doc_id))
+            )
         ]
         if question.kind in STRICT_KINDS:
             typed = next((c for c in names_ok if c.short), None)
@@ -388,7 +391,7 @@ class ExtractiveAnswerer:
         return best
 
     @staticmethod
-    def _quote_window(best: Candidate, short: str | None) -> tuple[int, int]:
+    def _quotewindow(best: Candidate, short: str | None) -> tuple[int, int]:
         """The best sentence, plus the next one of its paragraph when no short answer pins the point down.
 
         "What happened to the lines?" is often answered by the sentence after the one that names the lines.
@@ -421,220 +424,6 @@ class ExtractiveAnswerer:
         )
 
 
-_DURATION = re.compile(r"\b(?:second|minute|hour|day|week|month|year|decade)s?\b", re.IGNORECASE)
-
-
-def _local_overlap(sentence: str, s: int, e: int, qterms: tuple[str, ...], idf: dict[str, float]) -> float:
-    """IDF-weighted share of the question's terms among the few words either side of a span.
-
-    "400,000 of whom are in the Old City" answers "how many … in the Old City"; "half a million people remain in
-    the area" earlier in the same sentence does not.
-    """
-    if not qterms:
-        return 0.0
-    near = set(terms(" ".join(words(sentence[:s])[-LOCAL_WORDS:]))) | set(
-        terms(" ".join(words(sentence[e:])[:LOCAL_WORDS]))
-    )
-    unseen = max(idf.values(), default=1.0)
-    total = sum(idf.get(t, unseen) for t in qterms)
-    return sum(idf.get(t, unseen) for t in qterms if t in near) / total if total else 0.0
-
-
-_NAMING = re.compile(r"\b(?:name[ds]?|known as|called|dubbed|nicknamed|titled|a\.?k\.?a\.?)\b", re.IGNORECASE)
-_ALIAS_SPAN = re.compile(
-    r"\b(?:known as|called|dubbed|nicknamed|a\.k\.a\.?)\s+(?:the\s+)?"
-    r"([A-Z][\w’'-]*(?:\s+(?:al-|bin\s|of\s)?[A-Z][\w’'-]*){0,4})"
-)
-HEAD_KINDS = frozenset({"person", "person_group", "org", "place", "name"})
-
-
-def _named_by(sentence: str, s: int, e: int, text: str, label: str, question: Question) -> bool:
-    """Whether the sentence itself says the span is the kind of thing asked for, by the question's own noun:
-    "the Islah al-Zeraie district" for "which district", "Abu Ayoub al-Shami, Islamic State's military
-    commander" or "Spokesman Karim al-Nouri" for "which commander/spokesman"."""
-    head = question.head
-    if head is None or question.kind not in HEAD_KINDS:
-        return False
-    if not (text[:1].isupper() or text.lower().startswith("the ")):
-        return False
-    if label.startswith("NP:"):
-        name = re.sub(r"^(?:the|a|an|another|this|that|its|his|her|their)\s+", "", text, flags=re.IGNORECASE)
-        qterms = set(question.terms)
-        proper = [w for w in name.split()[:-1] if w[:1].isupper() and not set(terms(w)) <= qterms]
-        return terms(text.split()[-1]) == [head] and bool(proper)
-    if question.kind not in ("person", "person_group"):
-        return False
-    after = sentence[e : e + 60]
-    before = words(sentence[:s])[-1:]  # a title: "Spokesman Karim al-Nouri"
-    return (after.startswith(",") and head in terms(" ".join(words(after)[:5]))) or head in terms(" ".join(before))
-
-
-_AKA_BEFORE = re.compile(r"\b(?:known as|called|dubbed|nicknamed|a\.k\.a\.?)\s+(?:the\s+)?$")
-_CLAUSE_END = re.compile(r"[,;:()“”\"]|\s[–—-]\s")
-
-
-def _window(sentence: str, s: int, e: int) -> str:
-    left = " ".join(words(sentence[:s])[-LOCAL_WORDS:])
-    right = " ".join(words(sentence[e:])[:LOCAL_WORDS])
-    return f"{left} {sentence[s:e]} {right}"
-
-
-def counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) -> bool:
-    """Whether a number can count what the question counts.
-
-    The noun right after the number, when there is one, must be a counted one ("200 bodies", not "seven
-    villages"); and when it comes with qualifiers of its own ("30 Islamic State fighters"), the question's
-    qualifiers ("Peshmerga fighters") must be there too, or just before the number.
-    """
-    head, modifiers = counted[-1], counted[:-1]
-    after = _counted_after(sentence, e)
-    around = words(sentence[:s])[-LOCAL_WORDS:] + words(sentence[e:])[: 2 * LOCAL_WORDS]
-    near = after | set(terms(" ".join(around))) | {w.lower() for w in around}
-
-    def has(term: str, pool: set[str]) -> bool:
-        return term in pool or COUNT_SYNONYMS.get(term, term) in {COUNT_SYNONYMS.get(t) for t in pool}
-
-    if after and not any(has(t, after) for t in counted):
-        return False
-    qualifiers = {t for t in after if not has(t, {head}) and t not in counted}
-    return not qualifiers or all(has(m, near) for m in modifiers)
-
-
-def _counted_after(sentence: str, e: int) -> set[str]:
-    """The noun phrase a number counts: "200 bodies of its fighters" → {bodi}; "1000 of its own militants" →
-    {militant}: words after the number up to the first stop word that follows a content word."""
-    found: set[str] = set()
-    clause = _CLAUSE_END.split(sentence[e:], maxsplit=1)[0]
-    if re.match(r"\s*of (?:whom|which|them|those)\b", clause):
-        return found  # "half a million people …, 400,000 of whom": it counts the noun before it
-    for word in words(clause)[:5]:
-        # An upper-case "US" or "UN" is a name, though its lower case is a stop word.
-        content = [word.lower()] if word.isupper() and len(word) > 1 else terms(word)
-        if not content:
-            if found:
-                break
-            continue
-        found.update(content)
-    return found
-
-
-def _count_match(sentence: str, e: int, counted: tuple[str, ...]) -> float:
-    """Share of the counted words ("US soldiers") that the number really counts, synonyms allowed."""
-    after = _counted_after(sentence, e)
-    after |= {COUNT_SYNONYMS[t] for t in after if t in COUNT_SYNONYMS}
-    return sum(t in after or COUNT_SYNONYMS.get(t) in after for t in counted) / len(counted)
-
-
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|\d{4})\b")
-
-
-_SPEAKER_PRONOUN = re.compile(
-    r"\b(?P<p1>he|she)\s+(?:also\s+|further\s+)?(?:said|says|added|told|stressed|noted|claimed|stated|explained|"
-    r"announced|warned|described)\b|\b(?:said|added|told|stressed|noted)\s+(?P<p2>he|she)\b",
-    re.IGNORECASE,
-)
-_SPEECH_QUESTION = re.compile(
-    r"\b(?:said|say|says|claimed|claim|told|tell|stated|announced|added|stressed|noted|warned|described|spoke|"
-    r"speaking|spokes(?:man|person|woman))\b",
-    re.IGNORECASE,
-)
-SPEAKER_LOOKBACK = 3  # paragraphs back through the article to look for whom "he said" refers to
-
-
-@dataclass
-class Speaker:
-    name: str
-    pronoun: str
-    paragraph: Paragraph
-    start: int
-    end: int
-
-
-def find_speaker(question: Question, best: Candidate, snapshot: Snapshot) -> Speaker | None:
-    """Whom "he said" refers to, when a who-question asks for a speaker and the quoted sentence names none.
-
-    "…he said, “Daesh have lost more than 80 percent of its elements”" answers "Which PMF spokesman said…" only
-    with the person the article named before: the last one named in the sentences above it, in the same
-    paragraph or the few before it, which is then cited as well.
-    """
-    if question.kind not in ("person", "person_group") or not _SPEECH_QUESTION.search(question.text):
-        return None
-    if any(label == "PERSON" for _, _, label in best.spans):
-        return None
-    match = _SPEAKER_PRONOUN.search(best.text)
-    if match is None:
-        return None
-    pronoun = match.group("p1") or match.group("p2")
-    pi = snapshot.by_id.get(best.passage.id)
-    if pi is None:
-        return None
-    found: Speaker | None = None
-    for paragraph, start, end, name in _people_before(snapshot, pi, best.start):
-        if found is None:
-            found = Speaker(name, pronoun, paragraph, start, end)
-        elif len(name) > len(found.name) and name.lower().endswith(found.name.lower()):
-            # "Al-Assadi further stressed…" names him again; "Ahmed al-Assadi said…" is where he is introduced.
-            found = Speaker(name, pronoun, paragraph, start, end)
-    return found
-
-
-def _people_before(snapshot: Snapshot, pi: int, before: int) -> Iterator[tuple[Paragraph, int, int, str]]:
-    """(paragraph, sentence start, sentence end, name) of people named above a point of an article, nearest first."""
-    doc = snapshot.paragraphs[pi].doc_id
-    for back in range(SPEAKER_LOOKBACK + 1):
-        qi = pi - back
-        if qi < 0 or snapshot.paragraphs[qi].doc_id != doc:
-            return
-        paragraph = snapshot.paragraphs[qi]
-        for row in reversed(snapshot.sentence_rows(qi).tolist()):
-            sentence = paragraph.sentences[int(snapshot.sentence_owner[row, 1])]
-            if back == 0 and sentence.start >= before:
-                continue
-            people = [(s, e) for s, e, label in snapshot.sentence_spans[row] if label == "PERSON"]
-            for s, e in reversed(people):
-                name = paragraph.quote(sentence.start + s, sentence.start + e)
-                yield paragraph, sentence.start, sentence.end, name
-
-
-_DOC_TEXT: dict[tuple[str, str], str] = {}
-
-
-def _document_text(snapshot: Snapshot, cand: Candidate) -> str:
-    """Title, outlet and text of a candidate's whole article: where a name the question uses must appear."""
-    doc = cand.passage.paragraph.doc_id
-    key = (snapshot.version, doc)
-    if key not in _DOC_TEXT:
-        if len(_DOC_TEXT) > 256 or any(v != snapshot.version for v, _ in _DOC_TEXT):
-            _DOC_TEXT.clear()
-        paras = [p for p in snapshot.paragraphs if p.doc_id == doc]
-        head = f"{paras[0].title} {paras[0].source} " if paras else ""
-        _DOC_TEXT[key] = head + " ".join(p.text for p in paras)
-    return _DOC_TEXT[key]
-
-
-def missing_names(question: str, passages: list[Passage], context: str = "") -> list[str]:
-    """Names and years in the question that neither the passages nor `context` (an article's text) mention.
-
-    A question about something the articles never name cannot be answered from them, however similar the
-    sentences around it are. The first word of the question and short acronyms ("UN", "TV", "PMF") are not
-    counted: the first is capitalised anyway, and acronyms are often spelled out in the text.
-    """
-    text = question.split(" (context:")[0]
-    first = re.match(r"\W*(\w+)", text)
-    haystack = " ".join([context, *(f"{p.paragraph.title} {p.paragraph.source} {p.text}" for p in passages)]).lower()
-    missing = []
-    for match in _NAME.finditer(text):
-        word = match.group()
-        if first and match.start() == first.start(1):
-            continue
-        if text[match.end() :].startswith(" name"):
-            continue  # "the Arabic name for X": the language of a name, not something the articles must mention
-        stem = word.lower()[: max(4, len(word) - 2)]  # "Syrian" matches "Syria", "Iraqi" matches "Iraq's"
-        if stem not in haystack and word.lower() not in COMMON_CAPITALISED:
-            missing.append(word)
-    return missing
-
-
 TYPE_NAMES = {
     "number": "a number",
     "money": "an amount of money",
@@ -654,29 +443,6 @@ TYPE_NAMES.update(
         "place": "a place",
     }
 )
-
-_ROLE = re.compile(
-    r"\b(?:who(?:m|se)? (?:is|was|are|were)|which|what) (?:(?:the|an?|[\w'’-]+'s|[\w'’-]+’s) )?((?:[a-z][\w-]* )?(?:"
-    + "|".join(PERSON_NOUNS.split())
-    + r"))\b"
-)
-
-
-def unmentioned_focus(question: str, idf: dict[str, float]) -> str | None:
-    """The role a person question asks about ("prime minister"), when the articles never use one of its words.
-
-    Who held an office the articles never mention cannot be answered from them, however close the sentences
-    about other officials are.
-    """
-    match = _ROLE.search(question.split(" (context:")[0].lower())
-    if match is None:
-        return None
-    phrase = match.group(1)
-    modifiers = phrase.split()[:-1]  # the role noun itself may be paraphrased ("officer" for a general)
-    return phrase if any(t not in idf for t in terms(" ".join(modifiers))) else None
-
-
-COMMON_CAPITALISED = frozenset({"i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
 
 def _quoted(text: str) -> str:

@@ -11,9 +11,10 @@ from index.models import Answer
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.citations import markers, verify
-from qa.extractive import ExtractiveAnswerer, counts_the_same
+from qa.extractive import ExtractiveAnswerer
 from qa.question import Question
 from qa.retriever import Retriever
+from qa.spans import counts_the_same
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,77 @@
+"""Signs that the articles cannot answer a question, however close some sentence looks.
+
+A question naming something the articles never name ("France", "2018"), or asking about an office they never
+mention ("prime minister"), is refused with that reason instead of answered from a sentence about something else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.models import Passage
+from index.snapshot import Snapshot
+from qa.question import PERSON_NOUNS, terms
+
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|\d{4})\b")
+
+
+_DOC_TEXT: dict[tuple[str, str], str] = {}
+
+
+def document_text(snapshot: Snapshot, doc: str) -> str:
+    """Title, outlet and text of a whole article: where a name the question uses must appear."""
+    key = (snapshot.version, doc)
+    if key not in _DOC_TEXT:
+        if len(_DOC_TEXT) > 256 or any(v != snapshot.version for v, _ in _DOC_TEXT):
+            _DOC_TEXT.clear()
+        paras = [p for p in snapshot.paragraphs if p.doc_id == doc]
+        head = f"{paras[0].title} {paras[0].source} " if paras else ""
+        _DOC_TEXT[key] = head + " ".join(p.text for p in paras)
+    return _DOC_TEXT[key]
+
+
+def missing_names(question: str, passages: list[Passage], context: str = "") -> list[str]:
+    """Names and years in the question that neither the passages nor `context` (an article's text) mention.
+
+    A question about something the articles never name cannot be answered from them, however similar the
+    sentences around it are. The first word of the question and short acronyms ("UN", "TV", "PMF") are not
+    counted: the first is capitalised anyway, and acronyms are often spelled out in the text.
+    """
+    text = question.split(" (context:")[0]
+    first = re.match(r"\W*(\w+)", text)
+    haystack = " ".join([context, *(f"{p.paragraph.title} {p.paragraph.source} {p.text}" for p in passages)]).lower()
+    missing = []
+    for match in _NAME.finditer(text):
+        word = match.group()
+        if first and match.start() == first.start(1):
+            continue
+        if text[match.end() :].startswith(" name"):
+            continue  # "the Arabic name for X": the language of a name, not something the articles must mention
+        stem = word.lower()[: max(4, len(word) - 2)]  # "Syrian" matches "Syria", "Iraqi" matches "Iraq's"
+        if stem not in haystack and word.lower() not in COMMON_CAPITALISED:
+            missing.append(word)
+    return missing
+
+
+_ROLE = re.compile(
+    r"\b(?:who(?:m|se)? (?:is|was|are|were)|which|what) (?:(?:the|an?|[\w'’-]+'s|[\w'’-]+’s) )?((?:[a-z][\w-]* )?(?:"
+    + "|".join(PERSON_NOUNS.split())
+    + r"))\b"
+)
+
+
+def unmentioned_focus(question: str, idf: dict[str, float]) -> str | None:
+    """The role a person question asks about ("prime minister"), when the articles never use one of its words.
+
+    Who held an office the articles never mention cannot be answered from them, however close the sentences
+    about other officials are.
+    """
+    match = _ROLE.search(question.split(" (context:")[0].lower())
+    if match is None:
+        return None
+    phrase = match.group(1)
+    modifiers = phrase.split()[:-1]  # the role noun itself may be paraphrased ("officer" for a general)
+    return phrase if any(t not in idf for t in terms(" ".join(modifiers))) else None
+
+
+COMMON_CAPITALISED = frozenset({"i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
