@@ -23,6 +23,7 @@ from qa.spans import (
     ALIAS_SPAN,
     DURATION,
     NAMING,
+    QUANTIFIER,
     count_match,
     counts_the_same,
     local_overlap,
@@ -268,6 +269,17 @@ class ExtractiveAnswerer:
             if named:
                 score += 0.6
             options.append((score, text, local, count))
+        if kind == "number" and question.counted:  # "dozens of deaths", "every front": counts without digits
+            for m in QUANTIFIER.finditer(cand.text):
+                s, e = m.span(1)
+                if not counts_the_same(cand.text, s, e, question.counted):
+                    continue
+                noun = m.group(2)
+                text = f"{m.group(1)} {noun}" if set(terms(noun)) & set(question.counted) else m.group(1)
+                local = local_overlap(cand.text, s, e, question.terms, idf)
+                count = count_match(cand.text, e, question.counted)
+                score = self._closeness(cand.text, s, e, qterms) + 1.5 * local + count - 0.3  # digits first
+                options.append((score, text, local, count))
         if kind == "alias":  # "also known as Hashd al-Shaabi": spaCy rarely tags a transliterated name
             for m in ALIAS_SPAN.finditer(cand.text):
                 if not set(terms(m.group(1))) <= qterms:
@@ -371,15 +383,15 @@ class ExtractiveAnswerer:
         """The best candidate that can answer: one naming every name the question names (in its paragraph), and,
         for a question asking for a number, date or name, one that holds such a thing. Spans of people, groups and
         places are found less reliably, so a strong sentence without one still answers those."""
-        names_ok = [
-            c
-            for c in cands
-            if c.support >= NAMES_OVERRIDE_SUPPORT
-            or (
-                c.support >= self.refuse_below
-                and not missing_names(question.text, [], document_text(snapshot, c.passage.paragraph.doc_id))
-            )
-        ]
+        # A name no passage has (a typo, say) was weighed already; one that another article has but this
+        # candidate's article lacks says the candidate is about something else ("al-Ramadi" vs a Mosul report).
+        unknown = set(missing_names(question.text, [c.passage for c in cands]))
+
+        def names_fit(c: Candidate) -> bool:
+            doc = document_text(snapshot, c.passage.paragraph.doc_id)
+            return not set(missing_names(question.text, [], doc)) - unknown
+
+        names_ok = [c for c in cands if c.support >= self.refuse_below and names_fit(c)]
         if question.kind in STRICT_KINDS:
             typed = next((c for c in names_ok if c.short), None)
             if typed is not None and names_ok[0].support - typed.support >= UNTYPED_MARGIN:

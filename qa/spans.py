@@ -24,6 +24,37 @@ COUNT_SYNONYMS = {
     )
     for t in group
 }
+# Counts given in words: "dozens of deaths", "several areas", "every front".
+QUANTIFIER = re.compile(
+    r"\b(several|dozens|hundreds|thousands|scores|numerous|a few|every)\b(?:\s+of)?\s+([A-Za-z][\w'’-]*)",
+    re.IGNORECASE,
+)
+PREPOSITIONS = frozenset(
+    [
+        "among",
+        "amongst",
+        "between",
+        "during",
+        "after",
+        "before",
+        "across",
+        "including",
+        "near",
+        "since",
+        "against",
+        "over",
+        "under",
+        "within",
+        "without",
+        "per",
+        "along",
+        "around",
+        "toward",
+        "towards",
+        "inside",
+        "outside",
+    ]
+)
 DURATION = re.compile(r"\b(?:second|minute|hour|day|week|month|year|decade)s?\b", re.IGNORECASE)
 
 
@@ -60,12 +91,11 @@ def named_by(sentence: str, s: int, e: int, text: str, label: str, question: Que
         return False
     if not (text[:1].isupper() or text.lower().startswith("the ")):
         return False
-    if label.startswith("NP:"):
+    if terms(text.split()[-1]) == [head]:  # "the Islah al-Zeraie district", "the Interior Ministry"
         name = re.sub(r"^(?:the|a|an|another|this|that|its|his|her|their)\s+", "", text, flags=re.IGNORECASE)
         qterms = set(question.terms)
-        proper = [w for w in name.split()[:-1] if w[:1].isupper() and not set(terms(w)) <= qterms]
-        return terms(text.split()[-1]) == [head] and bool(proper)
-    if question.kind not in ("person", "person_group"):
+        return any(w[:1].isupper() and not set(terms(w)) <= qterms for w in name.split()[:-1])
+    if label.startswith("NP:") or question.kind not in ("person", "person_group"):
         return False
     after = sentence[e : e + 60]
     before = words(sentence[:s])[-1:]  # a title: "Spokesman Karim al-Nouri"
@@ -111,6 +141,8 @@ def _counted_after(sentence: str, e: int) -> set[str]:
     if re.match(r"\s*of (?:whom|which|them|those)\b", clause):
         return found  # "half a million people …, 400,000 of whom": it counts the noun before it
     for word in words(clause)[:5]:
+        if found and word.lower() in PREPOSITIONS:
+            break  # "dozens of deaths among Islamic State militants": the count is of deaths
         # An upper-case "US" or "UN" is a name, though its lower case is a stop word.
         content = [word.lower()] if word.isupper() and len(word) > 1 else terms(word)
         if not content:

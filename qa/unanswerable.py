@@ -45,10 +45,12 @@ def missing_names(question: str, passages: list[Passage], context: str = "") -> 
         word = match.group()
         if first and match.start() == first.start(1):
             continue
+        if text[match.end() :].startswith(".") and len(word) <= 4:
+            continue  # "Lt.", "Gen.", "Jan.": an abbreviated title or month
         if text[match.end() :].startswith(" name"):
             continue  # "the Arabic name for X": the language of a name, not something the articles must mention
         stem = word.lower()[: max(4, len(word) - 2)]  # "Syrian" matches "Syria", "Iraqi" matches "Iraq's"
-        if stem not in haystack and word.lower() not in COMMON_CAPITALISED:
+        if not re.search(r"\b" + re.escape(stem), haystack) and word.lower() not in COMMON_CAPITALISED:
             missing.append(word)
     return missing
 

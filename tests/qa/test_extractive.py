@@ -210,3 +210,15 @@ def test_a_number_answers_how_many_only_when_it_counts_that(
 ) -> None:
     s = sentence.index(number)
     assert counts_the_same(sentence, s, s + len(number), counted) is fits
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("On how many fronts in Iraq had ISIS been beaten over the last few weeks?", "every front"),
+        ("How many areas of Nbaei did the Iraqi army liberate?", "several areas"),
+    ],
+)
+def test_counts_in_words_answer_how_many(retriever: Retriever, question: str, expected: str) -> None:
+    answer = answer_with(ExtractiveAnswerer(), retriever, question)
+    assert not answer.refused and answer.short_answer == expected
