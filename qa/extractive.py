@@ -335,7 +335,7 @@ class ExtractiveAnswerer:
         if speaker is not None:
             citations.append(make_citation(2, speaker.paragraph, speaker.start, speaker.end, best.support))
             quote = _quoted(speaker.paragraph.quote(speaker.start, speaker.end))
-            lines.append(f"“{speaker.pronoun}” is {speaker.name}, named just before in the same article: {quote} [2]")
+            lines.append(f"“{speaker.pronoun}” is {speaker.name}, named earlier in the same article: {quote} [2]")
         extra_notes: list[str] = []
         bvec = snapshot.sentence_vectors[best.row]
         seen_docs = {best.passage.paragraph.doc_id}

@@ -1,4 +1,4 @@
-"""Whom "he said" refers to: the person an article named just before a quote that names nobody.
+"""Whom "he said" refers to: the person an article named before a quote that names nobody.
 
 "…he said, “Daesh have lost more than 80 percent of its elements”" answers "Which PMF spokesman said…" only
 together with the sentence that named him; both are cited.
