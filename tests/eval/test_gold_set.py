@@ -1,4 +1,4 @@
-"""Sanity checks for the gold evaluation set eval/datasets/articles.jsonl.
+"""Sanity checks for the question sets eval/datasets/articles*.jsonl (the gold set and the two held-out sets).
 
 Only the standard library and pytest are used, so these run without the project's heavy dependencies.
 """
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = ROOT / "eval" / "datasets" / "articles.jsonl"
+DATASETS = sorted((ROOT / "eval" / "datasets").glob("articles*.jsonl"))
 ARTICLES_DIR = ROOT / "data" / "articles"
 
 FACTOID = {"who", "what", "when", "where", "how-many"}
@@ -30,13 +31,18 @@ REQUIRED = {
 }
 
 
-def _load_lines() -> list[str]:
-    return [line for line in DATASET.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _load_lines(path: Path = DATASET) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module", params=DATASETS, ids=[p.stem for p in DATASETS])
+def dataset(request: pytest.FixtureRequest) -> Path:
+    return Path(request.param)
 
 
 @pytest.fixture(scope="module")
-def records() -> list[dict]:
-    return [json.loads(line) for line in _load_lines()]
+def records(dataset: Path) -> list[dict]:
+    return [json.loads(line) for line in _load_lines(dataset)]
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +57,21 @@ def _paragraphs_with(evidence: str, articles: dict[str, list[str]]) -> list[tupl
     return [(name, para) for name, paras in articles.items() for para in paras if evidence in para]
 
 
-def test_every_line_parses() -> None:
-    lines = _load_lines()
+def test_there_are_a_gold_set_and_held_out_sets() -> None:
+    assert {p.name for p in DATASETS} >= {"articles.jsonl", "articles-heldout.jsonl", "articles-heldout2.jsonl"}
+
+
+def test_held_out_questions_are_new() -> None:
+    seen: dict[str, str] = {}
+    for path in DATASETS:
+        for line in _load_lines(path):
+            question = " ".join(json.loads(line)["question"].lower().split())
+            assert question not in seen, f"{path.name} repeats a question of {seen[question]}: {question!r}"
+            seen[question] = path.name
+
+
+def test_every_line_parses(dataset: Path) -> None:
+    lines = _load_lines(dataset)
     assert lines, "dataset is empty"
     for n, line in enumerate(lines, 1):
         try:
@@ -118,7 +137,9 @@ def test_follow_ups_have_history(records: list[dict]) -> None:
             assert r["history"], f"{r['id']}: follow-up without history"
 
 
-def test_counts(records: list[dict], articles: dict[str, list[str]]) -> None:
+def test_counts(articles: dict[str, list[str]]) -> None:
+    """The gold set is large enough to measure each behaviour (the held-out sets are smaller on purpose)."""
+    records = [json.loads(line) for line in _load_lines(DATASET)]
     assert len(records) >= 60, f"only {len(records)} questions"
 
     factoid = [r for r in records if r["category"] in FACTOID and r["answerable"]]
