@@ -39,8 +39,12 @@ lint: setup
 bench: setup
 	$(VENV)/bin/cited bench
 
+# The gold set (with the retrieval-mode and baseline comparison) and the two held-out sets, one report each.
 eval: setup
-	$(VENV)/bin/cited eval
+	$(VENV)/bin/cited ingest data/articles
+	$(VENV)/bin/cited eval --compare --out reports/gold
+	$(VENV)/bin/cited eval --dataset eval/datasets/articles-heldout.jsonl --out reports/heldout
+	$(VENV)/bin/cited eval --dataset eval/datasets/articles-heldout2.jsonl --out reports/heldout2
 
 clean:
 	rm -rf .cited reports

@@ -33,17 +33,19 @@ from qa.spans import (
 from qa.speaker import find_speaker
 from qa.unanswerable import document_text, missing_names, unmentioned_focus
 
-# Weights of the sentence score and the refusal threshold, calibrated on eval/datasets/articles.jsonl (see README).
+# Weights of the sentence score and the thresholds, calibrated on eval/datasets/articles.jsonl; the held-out sets
+# in eval/datasets measure how far that carries (see README, Quality).
 W_SIM, W_KW, W_PKW, W_TYPE, W_RANK = 0.40, 0.25, 0.12, 0.15, 0.08
 W_LOCAL, W_COUNT = 0.15, 0.15
 REFUSE_BELOW = 0.30
 CORROBORATE_SIM = 0.62
 CONFLICT_SIM = 0.75
 PAIR_PENALTY = 0.04
-NAMES_OVERRIDE_SUPPORT = 0.55
+NAMES_OVERRIDE_SUPPORT = 0.55  # support at which a name no passage mentions (a typo?) no longer forces a refusal
 UNTYPED_SUPPORT = 0.5  # a who/where question answered by a sentence with no person/place found in it
-NAME_LOCAL = 0.3
-UNTYPED_MARGIN = 0.15
+NAME_LOCAL = 0.3  # how much of the question must surround a name for "what is the name of…"
+UNTYPED_MARGIN = 0.15  # how much closer a sentence without the asked-for number/date must be to win anyway
+CONTEXT_WEIGHT = 0.5  # a follow-up's own words count more than the earlier question appended for context
 NUMERIC_KINDS = frozenset({"number", "money", "percent", "distance"})
 MEASURED_KINDS = NUMERIC_KINDS | {"date", "duration"}
 
@@ -125,8 +127,6 @@ def _idf(snapshot: Snapshot) -> dict[str, float]:
     _IDF[snapshot.version] = {t: math.log(1 + n / c) for t, c in df.items()}
     return _IDF[snapshot.version]
 
-
-CONTEXT_WEIGHT = 0.5  # a follow-up's own words count more than the earlier question appended for context
 
 
 def question_weights(question: Question, idf: dict[str, float], n: int) -> dict[str, float]:
@@ -319,12 +319,16 @@ class ExtractiveAnswerer:
             return self.refusal(asked, passages, best.support, f"the articles never mention “{unheard}”")
         chosen = self._choose(question, cands, snapshot)
         if chosen is None:
-            label = TYPE_NAMES.get(question.kind, question.kind)
-            reason = f"no passage found states {label} for this question"
+            label = TYPE_NAMES.get(question.kind)
+            reason = (
+                f"no passage found states {label} for this question"
+                if label
+                else "the closest passages come from articles that never mention a name the question uses"
+            )
             return self.refusal(asked, passages, best.support, reason)
         best = chosen
         short = best.short
-        start, end = self._quotewindow(best, short)
+        start, end = self._quote_window(best, short)
         paragraph = best.passage.paragraph
         citations: list[Citation] = [make_citation(1, paragraph, start, end, best.support)]
         speaker = find_speaker(question, best.text, best.spans, best.passage.id, best.start, snapshot)
@@ -403,7 +407,7 @@ class ExtractiveAnswerer:
         return best
 
     @staticmethod
-    def _quotewindow(best: Candidate, short: str | None) -> tuple[int, int]:
+    def _quote_window(best: Candidate, short: str | None) -> tuple[int, int]:
         """The best sentence, plus the next one of its paragraph when no short answer pins the point down.
 
         "What happened to the lines?" is often answered by the sentence after the one that names the lines.
