@@ -30,6 +30,9 @@ def document_text(snapshot: Snapshot, doc: str) -> str:
     return _DOC_TEXT[key]
 
 
+_ACRONYM_GLOSS = re.compile(r"\b([A-Z]{2,6}) \([^)]*\)")
+
+
 def missing_names(question: str, passages: list[Passage], context: str = "") -> list[str]:
     """Names and years in the question that neither the passages nor `context` (an article's text) mention.
 
@@ -37,7 +40,7 @@ def missing_names(question: str, passages: list[Passage], context: str = "") -> 
     sentences around it are. The first word of the question and short acronyms ("UN", "TV", "PMF") are not
     counted: the first is capitalised anyway, and acronyms are often spelled out in the text.
     """
-    text = question.split(" (context:")[0]
+    text = _ACRONYM_GLOSS.sub(r"\1", question.split(" (context:")[0])  # the user's words, not qa.acronyms' glosses
     first = re.match(r"\W*(\w+)", text)
     haystack = " ".join([context, *(f"{p.paragraph.title} {p.paragraph.source} {p.text}" for p in passages)]).lower()
     missing = []
@@ -68,7 +71,7 @@ def unmentioned_focus(question: str, idf: dict[str, float]) -> str | None:
     Who held an office the articles never mention cannot be answered from them, however close the sentences
     about other officials are.
     """
-    match = _ROLE.search(question.split(" (context:")[0].lower())
+    match = _ROLE.search(_ACRONYM_GLOSS.sub(r"\1", question.split(" (context:")[0]).lower())
     if match is None:
         return None
     phrase = match.group(1)

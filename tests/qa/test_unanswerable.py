@@ -37,3 +37,9 @@ def test_missing_names(question: str, missing: list[str]) -> None:
 def test_unmentioned_focus(question: str, phrase: str | None) -> None:
     vocabulary = {"interior": 1.0, "minist": 1.0, "offic": 1.0}
     assert unmentioned_focus(question, vocabulary) == phrase
+
+
+def test_glosses_added_for_acronyms_are_not_names_the_user_asked_about() -> None:
+    """qa.acronyms writes "PP (Paramount Pictures)"; only the user's own "PP" may count as a name."""
+    question = "Where can the complexity classes RP, PP (Paramount Pictures) and MA (Middle Ages) be located?"
+    assert missing_names(question, [], "complexity classes RP, PP and MA") == []
