@@ -24,6 +24,7 @@ from qa.spans import (
     DURATION,
     NAMING,
     QUANTIFIER,
+    RELATIVE_TIME,
     count_match,
     counts_the_same,
     local_overlap,
@@ -280,6 +281,11 @@ class ExtractiveAnswerer:
                 count = count_match(cand.text, e, question.counted)
                 score = self._closeness(cand.text, s, e, qterms) + 1.5 * local + count - 0.3  # digits first
                 options.append((score, text, local, count))
+        if kind == "date":  # "in the near future", "in the coming days": times the tagger often leaves out
+            for m in RELATIVE_TIME.finditer(cand.text):
+                s, e = m.span()
+                local = local_overlap(cand.text, s, e, question.terms, idf)
+                options.append((self._closeness(cand.text, s, e, qterms) + 1.5 * local - 0.3, m.group(), local, 0.0))
         if kind == "alias":  # "also known as Hashd al-Shaabi": spaCy rarely tags a transliterated name
             for m in ALIAS_SPAN.finditer(cand.text):
                 if not set(terms(m.group(1))) <= qterms:

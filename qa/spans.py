@@ -55,6 +55,10 @@ PREPOSITIONS = frozenset(
         "outside",
     ]
 )
+RELATIVE_TIME = re.compile(
+    r"\b(?:in\s+)?the\s+(?:near|foreseeable|coming|next|following)\s+(?:future|days|weeks|months|years)\b",
+    re.IGNORECASE,
+)
 DURATION = re.compile(r"\b(?:second|minute|hour|day|week|month|year|decade)s?\b", re.IGNORECASE)
 
 
@@ -129,8 +133,19 @@ def counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) -> 
 
     if after and not any(has(t, after) for t in counted):
         return False
+    if not after and _counts_other_people(sentence[:s], head):
+        return False  # "the number of people displaced … is close to 400,000" does not count soldiers
     qualifiers = {t for t in after if not has(t, {head}) and t not in counted}
     return not qualifiers or all(has(m, near) for m in modifiers)
+
+
+def _counts_other_people(before: str, head: str) -> bool:
+    """Whether the clause leading up to a bare number names people of another kind than the question counts."""
+    group = COUNT_SYNONYMS.get(head)
+    if group is None:
+        return False
+    clause = _CLAUSE_END.split(before)[-1]
+    return any(COUNT_SYNONYMS.get(t, group) != group for t in terms(" ".join(words(clause)[-15:])))
 
 
 def _counted_after(sentence: str, e: int) -> set[str]:

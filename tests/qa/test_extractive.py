@@ -210,6 +210,8 @@ def test_the_questions_noun_names_the_answer_when_the_tagger_does_not(
         ("Ten players were selected to the Pro Bowl.", "Ten", ("panther", "player"), True),  # no rival qualifier
         ("killing at least five people and wounding at least 13.", "13", ("peopl",), True),  # nothing after it
         ("ministry forces had killed 3320 ISIS terrorists", "3320", ("us", "soldier"), False),
+        ("The number of people displaced from Mosul is close to 400,000, a fifth", "400,000", ("soldier",), False),
+        ("The number of people displaced from Mosul is close to 400,000, a fifth", "400,000", ("peopl",), True),
     ],
 )
 def test_a_number_answers_how_many_only_when_it_counts_that(
@@ -229,3 +231,10 @@ def test_a_number_answers_how_many_only_when_it_counts_that(
 def test_counts_in_words_answer_how_many(retriever: Retriever, question: str, expected: str) -> None:
     answer = answer_with(ExtractiveAnswerer(), retriever, question)
     assert not answer.refused and answer.short_answer == expected
+
+
+def test_relative_times_answer_when(retriever: Retriever) -> None:
+    """spaCy leaves "the near future" untagged; it is still when the offensives are to happen."""
+    question = "When will Hashd al-Shaabi troops launch major offensives against Daesh?"
+    answer = answer_with(ExtractiveAnswerer(), retriever, question)
+    assert not answer.refused and answer.short_answer == "in the near future"
