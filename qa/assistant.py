@@ -11,14 +11,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from index.models import Answer
+from index.models import Answer, Passage
 from index.settings import Settings, get_settings
 from qa.acronyms import expand_acronyms
 from qa.extractive import ExtractiveAnswerer
 from qa.followup import Turn, needs_context, rewrite, turn_kind
 from qa.llm import LLMAnswerer, LLMUnavailableError
 from qa.question import Question
-from qa.retriever import QueryError, Retriever
+from qa.retriever import MAX_K, QueryError, Retriever
+from qa.unanswerable import mentioned_in_articles, missing_names
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +110,30 @@ class Assistant:
     def _extractive(self, asked: str, standalone: str, k: int | None, filters: dict[str, Any] | None) -> Answer:
         t0 = time.perf_counter()
         result = self.retriever.search(standalone, k, filters)
-        t1 = time.perf_counter()
         snapshot = self.retriever.snapshot
         question = Question.parse(expand_acronyms(standalone, snapshot), focus=asked)
+        wider = self._wider_k(question, result.passages, k)
+        if wider:
+            result = self.retriever.search(standalone, wider, filters)
+        t1 = time.perf_counter()
         answer = self.extractive.answer(question, result.passages, result.query_vector, snapshot, asked)
         t2 = time.perf_counter()
         answer.standalone_question = standalone
         answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return answer
+
+    def _wider_k(self, question: Question, passages: list[Passage], k: int | None) -> int | None:
+        """Twice as many passages, when the question names something the top ones don't but some article does.
+
+        Without them the answerer would refuse for a name ("2015", "Louisiana") that is in the articles, just not in
+        the first few passages retrieved.
+        """
+        k = k or self.settings.top_k
+        missing = missing_names(question.text, passages)
+        if not missing or 2 * k > MAX_K:
+            return None
+        snapshot = self.retriever.snapshot
+        return 2 * k if all(mentioned_in_articles(name, snapshot) for name in missing) else None
 
     def ask(
         self,

@@ -6,6 +6,7 @@ mention ("prime minister"), is refused with that reason instead of answered from
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from index.models import Passage
@@ -33,6 +34,26 @@ def document_text(snapshot: Snapshot, doc: str) -> str:
 _ACRONYM_GLOSS = re.compile(r"\b([A-Z]{2,6}) \([^)]*\)")
 
 
+_VOCABULARY: dict[str, list[str]] = {}
+
+
+def mentioned_in_articles(name: str, snapshot: Snapshot) -> bool:
+    """Whether any article has a word starting with the name's stem (as `missing_names` matches it)."""
+    if snapshot.version not in _VOCABULARY:
+        _VOCABULARY.clear()
+        _VOCABULARY[snapshot.version] = sorted(
+            {w.lower() for p in snapshot.paragraphs for w in re.findall(r"\w[\w’'-]*", f"{p.title} {p.text}")}
+        )
+    vocabulary = _VOCABULARY[snapshot.version]
+    stem = _stem(name)
+    i = bisect.bisect_left(vocabulary, stem)
+    return i < len(vocabulary) and vocabulary[i].startswith(stem)
+
+
+def _stem(word: str) -> str:
+    return word.lower()[: max(4, len(word) - 2)]  # "Syrian" matches "Syria", "Iraqi" matches "Iraq's"
+
+
 def missing_names(question: str, passages: list[Passage], context: str = "") -> list[str]:
     """Names and years in the question that neither the passages nor `context` (an article's text) mention.
 
@@ -52,7 +73,7 @@ def missing_names(question: str, passages: list[Passage], context: str = "") -> 
             continue  # "Lt.", "Gen.", "Jan.": an abbreviated title or month
         if text[match.end() :].startswith(" name"):
             continue  # "the Arabic name for X": the language of a name, not something the articles must mention
-        stem = word.lower()[: max(4, len(word) - 2)]  # "Syrian" matches "Syria", "Iraqi" matches "Iraq's"
+        stem = _stem(word)
         if not re.search(r"\b" + re.escape(stem), haystack) and word.lower() not in COMMON_CAPITALISED:
             missing.append(word)
     return missing

@@ -284,3 +284,15 @@ def test_the_checks_that_refuse_do_not_stop_true_answers(
     assert not answer.refused, answer.notices
     assert answer.short_answer and expected in answer.short_answer, answer.short_answer
     well_cited(answer, retriever.snapshot)
+
+
+def test_a_name_the_articles_have_but_the_top_passages_lack_widens_the_search(assistant: Assistant) -> None:
+    from qa.question import Question
+
+    in_articles = Question.parse("What did Karim al-Nouri say about Qairawan?")
+    assert assistant._wider_k(in_articles, [], 5) == 10
+    assert assistant._wider_k(in_articles, [], 30) is None  # never beyond the API's limit of 50
+    nowhere = Question.parse("What did Zorblax Quimby say about Qairawan?")
+    assert assistant._wider_k(nowhere, [], 5) is None  # a name no article has: refuse, don't search wider
+    found = assistant.retriever.retrieve("What did Karim al-Nouri say about Qairawan?", k=5)
+    assert assistant._wider_k(in_articles, found, 5) is None  # the passages already mention it
