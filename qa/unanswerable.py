@@ -42,7 +42,7 @@ def mentioned_in_articles(name: str, snapshot: Snapshot) -> bool:
     if snapshot.version not in _VOCABULARY:
         _VOCABULARY.clear()
         _VOCABULARY[snapshot.version] = sorted(
-            {w.lower() for p in snapshot.paragraphs for w in re.findall(r"\w[\w’'-]*", f"{p.title} {p.text}")}
+            {w.lower() for p in snapshot.paragraphs for w in re.findall(r"\w+", f"{p.title} {p.text}")}
         )
     vocabulary = _VOCABULARY[snapshot.version]
     stem = _stem(name)
