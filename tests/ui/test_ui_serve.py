@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from processes import stop
 from uitest_helpers import REPO_ROOT, free_port
 
 from index.settings import OFFLINE_ENV, Settings
@@ -104,12 +105,7 @@ def test_serve_ingests_an_empty_index_then_serves(tmp_path: Path, articles_dir: 
         assert "1 added" in output  # the ingest summary
         assert f"Running on {url}" in output
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, timeout=20)
 
 
 @pytest.mark.integration
