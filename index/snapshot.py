@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from index.models import Paragraph
 
 FORMAT_VERSION = 2
+T = TypeVar("T")
 
 
 def keyword_tokenize(texts: list[str], show_progress: bool = False) -> Any:
@@ -52,6 +54,7 @@ class Snapshot:
     sentence_spans: list[list[tuple[int, int, str]]] = field(default_factory=list)  # aligned with sentence_owner
     bm25: Any = None
     by_id: dict[str, int] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: i for i, p in enumerate(self.paragraphs)}
@@ -66,6 +69,13 @@ class Snapshot:
 
     def sentence_rows(self, paragraph_index: int) -> np.ndarray:
         return np.flatnonzero(self.sentence_owner[:, 0] == paragraph_index)
+
+    def derived(self, name: str, build: Callable[[Snapshot], T]) -> T:
+        """A table computed once from this version (IDF, acronyms, vocabulary…): it lives and dies with the
+        snapshot, so a newer ingest never meets a stale one and nothing grows across versions."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]  # type: ignore[no-any-return]
 
     # --- persistence -------------------------------------------------------------------------------------------
     def save(self, folder: Path) -> None:

@@ -15,7 +15,6 @@ from index.snapshot import Snapshot
 _PHRASE = re.compile(r"\b[A-Z][a-z]+(?:[-\s](?:(?:of|and|the|for)\s)?[A-Z][a-z]+){1,5}\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 _SMALL = frozenset({"of", "and", "the", "for"})
-_TABLES: dict[str, dict[str, str]] = {}
 # Short forms common enough that articles rarely spell them out, used when the articles give no long form.
 COMMON = {"TV": "television", "US": "United States", "UK": "United Kingdom", "EU": "European Union"}
 
@@ -23,8 +22,10 @@ COMMON = {"TV": "television", "US": "United States", "UK": "United Kingdom", "EU
 def acronym_table(snapshot: Snapshot) -> dict[str, str]:
     """Initials → the most frequent capitalised phrase with those initials ("UN" → "United Nations"), for short
     forms the articles themselves use less often than the long form."""
-    if snapshot.version in _TABLES:
-        return _TABLES[snapshot.version]
+    return snapshot.derived("acronyms", _build_table)
+
+
+def _build_table(snapshot: Snapshot) -> dict[str, str]:
     counts: Counter[tuple[str, str]] = Counter()
     used: Counter[str] = Counter()  # how often the articles use each short form themselves
     for paragraph in snapshot.paragraphs:
@@ -46,8 +47,6 @@ def acronym_table(snapshot: Snapshot) -> dict[str, str]:
             table[initials] = phrase
     for initials, phrase in COMMON.items():
         table.setdefault(initials, phrase)
-    _TABLES.clear()  # one index version is live at a time
-    _TABLES[snapshot.version] = table
     return table
 
 

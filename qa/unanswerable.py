@@ -14,40 +14,31 @@ from index.snapshot import Snapshot
 from qa.question import PERSON_NOUNS, terms
 
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-’'][A-Za-z]+)*|\d{4})\b")
-
-
-_DOC_TEXT: dict[tuple[str, str], str] = {}
+_ACRONYM_GLOSS = re.compile(r"\b([A-Z]{2,6}) \([^)]*\)")  # "PMF (Popular Mobilization Forces)" from qa.acronyms
 
 
 def document_text(snapshot: Snapshot, doc: str) -> str:
     """Title, outlet and text of a whole article: where a name the question uses must appear."""
-    key = (snapshot.version, doc)
-    if key not in _DOC_TEXT:
-        if len(_DOC_TEXT) > 256 or any(v != snapshot.version for v, _ in _DOC_TEXT):
-            _DOC_TEXT.clear()
-        paras = [p for p in snapshot.paragraphs if p.doc_id == doc]
-        head = f"{paras[0].title} {paras[0].source} " if paras else ""
-        _DOC_TEXT[key] = head + " ".join(p.text for p in paras)
-    return _DOC_TEXT[key]
+    return snapshot.derived("documents", _build_documents).get(doc, "")
 
 
-_ACRONYM_GLOSS = re.compile(r"\b([A-Z]{2,6}) \([^)]*\)")
-
-
-_VOCABULARY: dict[str, list[str]] = {}
+def _build_documents(snapshot: Snapshot) -> dict[str, str]:
+    texts: dict[str, list[str]] = {}
+    for p in snapshot.paragraphs:
+        texts.setdefault(p.doc_id, [f"{p.title} {p.source}"]).append(p.text)
+    return {doc: " ".join(parts) for doc, parts in texts.items()}
 
 
 def mentioned_in_articles(name: str, snapshot: Snapshot) -> bool:
     """Whether any article has a word starting with the name's stem (as `missing_names` matches it)."""
-    if snapshot.version not in _VOCABULARY:
-        _VOCABULARY.clear()
-        _VOCABULARY[snapshot.version] = sorted(
-            {w.lower() for p in snapshot.paragraphs for w in re.findall(r"\w+", f"{p.title} {p.text}")}
-        )
-    vocabulary = _VOCABULARY[snapshot.version]
+    vocabulary = snapshot.derived("vocabulary", _build_vocabulary)
     stem = _stem(name)
     i = bisect.bisect_left(vocabulary, stem)
     return i < len(vocabulary) and vocabulary[i].startswith(stem)
+
+
+def _build_vocabulary(snapshot: Snapshot) -> list[str]:
+    return sorted({w.lower() for p in snapshot.paragraphs for w in re.findall(r"\w+", f"{p.title} {p.text}")})
 
 
 def _stem(word: str) -> str:
