@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,9 @@ UNTYPED_MARGIN = 0.15  # how much closer a sentence without the asked-for number
 CONTEXT_WEIGHT = 0.5  # a follow-up's own words count more than the earlier question appended for context
 NUMERIC_KINDS = frozenset({"number", "money", "percent", "distance"})
 MEASURED_KINDS = NUMERIC_KINDS | {"date", "duration"}
+# Types the tagger (or a pattern) finds reliably: without one, a sentence cannot answer. People, groups and places
+# are found less reliably, so a strong sentence without one still answers those.
+STRICT_KINDS = MEASURED_KINDS | {"alias", "name"}
 
 GROUP_NOUNS = frozenset(
     [
@@ -112,22 +116,18 @@ class Candidate:
         )
 
 
-_IDF: dict[str, dict[str, float]] = {}
-
-
 def _idf(snapshot: Snapshot) -> dict[str, float]:
     """Inverse document frequency of every term, once per index version."""
-    if snapshot.version in _IDF:
-        return _IDF[snapshot.version]
+    return snapshot.derived("idf", _build_idf)
+
+
+def _build_idf(snapshot: Snapshot) -> dict[str, float]:
     df: dict[str, int] = {}
     for p in snapshot.paragraphs:
         for t in set(terms(p.text)):
             df[t] = df.get(t, 0) + 1
     n = max(len(snapshot.paragraphs), 1)
-    _IDF.clear()  # one index version is live at a time; keep only its table
-    _IDF[snapshot.version] = {t: math.log(1 + n / c) for t, c in df.items()}
-    return _IDF[snapshot.version]
-
+    return {t: math.log(1 + n / c) for t, c in df.items()}
 
 
 def question_weights(question: Question, idf: dict[str, float], n: int) -> dict[str, float]:
@@ -160,35 +160,36 @@ class ExtractiveAnswerer:
         self, question: Question, passages: list[Passage], qvec: np.ndarray | None, snapshot: Snapshot
     ) -> list[Candidate]:
         n = len(snapshot.paragraphs)
-        idf = question_weights(question, _idf(snapshot), n)
+        weights = question_weights(question, _idf(snapshot), n)
         out = []
         for passage in passages:
             pi = snapshot.by_id.get(passage.id)
             if pi is None:
                 continue
             paragraph = snapshot.paragraphs[pi]
-            para_kw = _keyword_overlap(question.terms, set(terms(paragraph.text)), idf, n)
+            para_kw = _keyword_overlap(question.terms, set(terms(paragraph.text)), weights, n)
             prev: Candidate | None = None
             for row in snapshot.sentence_rows(pi):
                 si = int(snapshot.sentence_owner[row, 1])
                 span = paragraph.sentences[si]
                 text = paragraph.quote(span.start, span.end)
                 sim = float(snapshot.sentence_vectors[row] @ qvec) if qvec is not None else 0.0
-                kw = _keyword_overlap(question.terms, set(terms(text)), idf, n)
+                kw = _keyword_overlap(question.terms, set(terms(text)), weights, n)
                 spans = snapshot.sentence_spans[row] if row < len(snapshot.sentence_spans) else []
                 cand = Candidate(passage, int(row), span.start, span.end, text, max(sim, 0.0), kw, 0.0, spans, para_kw)
-                out.append(self._typed(question, cand, idf))
+                out.append(self._typed(question, cand, weights))
                 # A pair earns its place when one sentence holds the answer the other lacks (a quote and its
                 # attribution); two sentences that both hold one would only let the wrong one win.
                 if prev is not None and (question.kind == "any" or (prev.short is None) != (cand.short is None)):
-                    out.append(self._typed(question, self._pair(prev, cand, paragraph, question, idf, n), idf))
+                    pair = self._pair(prev, cand, paragraph, question, weights, n)
+                    out.append(self._typed(question, pair, weights))
                 prev = cand
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _typed(self, question: Question, cand: Candidate, idf: dict[str, float]) -> Candidate:
+    def _typed(self, question: Question, cand: Candidate, weights: dict[str, float]) -> Candidate:
         if question.kind != "any":
-            found = self.short_answer(question, cand, idf)
+            found = self.short_answer(question, cand, weights)
             if found is not None:
                 cand.short, cand.local, cand.count = found
             cand.typed = 1.0 if cand.short else 0.0
@@ -213,9 +214,13 @@ class ExtractiveAnswerer:
 
     # --- short answers -----------------------------------------------------------------------------------------
     def short_answer(
-        self, question: Question, cand: Candidate, idf: dict[str, float]
+        self, question: Question, cand: Candidate, weights: dict[str, float]
     ) -> tuple[str, float, float] | None:
-        """The best span of the expected type, with its local context and count match."""
+        """The best span of the expected type, with its local context and count match.
+
+        `weights` are the question terms' weights (`question_weights`). Spans come from the entities and noun
+        phrases found at ingest, plus a few patterns the tagger misses (counts in words, relative times, aliases).
+        """
         kind = question.kind
         labels = TYPE_LABELS.get(kind, frozenset())
         if not labels:
@@ -252,7 +257,7 @@ class ExtractiveAnswerer:
                 continue
             if question.counted and not counts_the_same(cand.text, s, e, question.counted):
                 continue  # "3,320 ISIS terrorists" does not answer "how many US soldiers"
-            local = local_overlap(cand.text, s, e, question.terms, idf)
+            local = local_overlap(cand.text, s, e, question.terms, weights)
             if kind == "alias" and not NAMING.search(window(cand.text, s, e)):
                 continue  # a name, but not given as another name of anything
             if kind == "name" and local < NAME_LOCAL and not NAMING.search(window(cand.text, s, e)):
@@ -270,30 +275,36 @@ class ExtractiveAnswerer:
             if named:
                 score += 0.6
             options.append((score, text, local, count))
-        if kind == "number" and question.counted:  # "dozens of deaths", "every front": counts without digits
-            for m in QUANTIFIER.finditer(cand.text):
-                s, e = m.span(1)
-                if not counts_the_same(cand.text, s, e, question.counted):
-                    continue
-                noun = m.group(2)
-                text = f"{m.group(1)} {noun}" if set(terms(noun)) & set(question.counted) else m.group(1)
-                local = local_overlap(cand.text, s, e, question.terms, idf)
-                count = count_match(cand.text, e, question.counted)
-                score = self._closeness(cand.text, s, e, qterms) + 1.5 * local + count - 0.3  # digits first
-                options.append((score, text, local, count))
-        if kind == "date":  # "in the near future", "in the coming days": times the tagger often leaves out
-            for m in RELATIVE_TIME.finditer(cand.text):
-                s, e = m.span()
-                local = local_overlap(cand.text, s, e, question.terms, idf)
-                options.append((self._closeness(cand.text, s, e, qterms) + 1.5 * local - 0.3, m.group(), local, 0.0))
-        if kind == "alias":  # "also known as Hashd al-Shaabi": spaCy rarely tags a transliterated name
-            for m in ALIAS_SPAN.finditer(cand.text):
-                if not set(terms(m.group(1))) <= qterms:
-                    options.append((2.0, m.group(1), local_overlap(cand.text, *m.span(1), question.terms, idf), 0.0))
+        options.extend(self._pattern_options(question, cand, weights))
         if not options:
             return None
         _, text, local, count = max(options, key=lambda o: o[0])
         return text, local, count
+
+    def _pattern_options(
+        self, question: Question, cand: Candidate, weights: dict[str, float]
+    ) -> Iterator[tuple[float, str, float, float]]:
+        """Answers the tagger misses, scored like tagged ones but a little below them (digits and dates first)."""
+        kind, text, qterms = question.kind, cand.text, set(question.terms)
+
+        def option(s: int, e: int, answer: str, bonus: float, count: float = 0.0) -> tuple[float, str, float, float]:
+            local = local_overlap(text, s, e, question.terms, weights)
+            return self._closeness(text, s, e, qterms) + 1.5 * local + count + bonus, answer, local, count
+
+        if kind == "number" and question.counted:  # "dozens of deaths", "every front": counts without digits
+            for m in QUANTIFIER.finditer(text):
+                s, e = m.span(1)
+                if counts_the_same(text, s, e, question.counted):
+                    noun = m.group(2)
+                    answer = f"{m.group(1)} {noun}" if set(terms(noun)) & set(question.counted) else m.group(1)
+                    yield option(s, e, answer, -0.3, count_match(text, e, question.counted))
+        if kind == "date":  # "in the near future", "in the coming days"
+            for m in RELATIVE_TIME.finditer(text):
+                yield option(*m.span(), m.group(), -0.3)
+        if kind == "alias":  # "also known as Hashd al-Shaabi": spaCy rarely tags a transliterated name
+            for m in ALIAS_SPAN.finditer(text):
+                if not set(terms(m.group(1))) <= qterms:
+                    yield option(*m.span(1), m.group(1), 1.0)
 
     @staticmethod
     def _closeness(sentence: str, s: int, e: int, qterms: set[str]) -> float:
@@ -323,7 +334,7 @@ class ExtractiveAnswerer:
         unheard = unmentioned_focus(question.text, _idf(snapshot))
         if unheard:
             return self.refusal(asked, passages, best.support, f"the articles never mention “{unheard}”")
-        chosen = self._choose(question, cands, snapshot)
+        chosen = self._choose(question, cands, snapshot, set(missing))
         if chosen is None:
             label = TYPE_NAMES.get(question.kind)
             reason = (
@@ -389,19 +400,19 @@ class ExtractiveAnswerer:
             answerer=self.name,
         )
 
-    def _choose(self, question: Question, cands: list[Candidate], snapshot: Snapshot) -> Candidate | None:
-        """The best candidate that can answer: one naming every name the question names (in its paragraph), and,
-        for a question asking for a number, date or name, one that holds such a thing. Spans of people, groups and
-        places are found less reliably, so a strong sentence without one still answers those."""
-        # A name no passage has (a typo, say) was weighed already; one that another article has but this
+    def _choose(
+        self, question: Question, cands: list[Candidate], snapshot: Snapshot, unknown: set[str]
+    ) -> Candidate | None:
+        """The best candidate that can answer: one whose article names every name the question names, and, for a
+        question of a STRICT_KINDS type, one that holds such a thing."""
+        # A name no passage has (`unknown`: a typo, say) was weighed already; one that another article has but this
         # candidate's article lacks says the candidate is about something else ("al-Ramadi" vs a Mosul report).
-        unknown = set(missing_names(question.text, [c.passage for c in cands]))
-
-        def names_fit(c: Candidate) -> bool:
-            doc = document_text(snapshot, c.passage.paragraph.doc_id)
-            return not set(missing_names(question.text, [], doc)) - unknown
-
-        names_ok = [c for c in cands if c.support >= self.refuse_below and names_fit(c)]
+        fits: dict[str, bool] = {}
+        for c in cands:
+            doc = c.passage.paragraph.doc_id
+            if doc not in fits:
+                fits[doc] = not set(missing_names(question.text, [], document_text(snapshot, doc))) - unknown
+        names_ok = [c for c in cands if c.support >= self.refuse_below and fits[c.passage.paragraph.doc_id]]
         if question.kind in STRICT_KINDS:
             typed = next((c for c in names_ok if c.short), None)
             if typed is not None and names_ok[0].support - typed.support >= UNTYPED_MARGIN:
@@ -446,6 +457,7 @@ class ExtractiveAnswerer:
         )
 
 
+# What a refusal says was not found, by answer type.
 TYPE_NAMES = {
     "number": "a number",
     "money": "an amount of money",
@@ -455,16 +467,11 @@ TYPE_NAMES = {
     "duration": "a duration",
     "alias": "another name",
     "name": "a name",
+    "person": "a person",
+    "person_group": "a person or group",
+    "org": "an organisation",
+    "place": "a place",
 }
-STRICT_KINDS = frozenset(TYPE_NAMES)
-TYPE_NAMES.update(
-    {
-        "person": "a person",
-        "person_group": "a person or group",
-        "org": "an organisation",
-        "place": "a place",
-    }
-)
 
 
 def _quoted(text: str) -> str:

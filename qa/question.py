@@ -94,12 +94,7 @@ _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     ),
     (re.compile(r"\bwhere\b|" + _which(PLACE_NOUNS)), "place"),
     (re.compile(_which(ORG_NOUNS)), "org"),
-    (
-        re.compile(
-            _which(PERSON_NOUNS) + r"|\bwho(?:m|se)? (?:is|was|are|were) (?:the |an? )?(?:\w+ ){0,3}" + _roles()
-        ),
-        "person",
-    ),
+    (_PERSON_RULE, "person"),
     (re.compile(r"\bwho(?:m|se)?\b"), "person_group"),
 ]
 
@@ -283,10 +278,11 @@ class Question:
     def parse(cls, text: str, focus: str | None = None) -> Question:
         """`focus` is the part of a rewritten follow-up that carries the answer type (the user's own words)."""
         own = focus or text
+        kind = answer_type(own)
         return cls(
             text=text,
-            kind=answer_type(own),
+            kind=kind,
             terms=tuple(dict.fromkeys(terms(text))),
-            counted=counted_terms(own) if answer_type(own) == "number" else (),
+            counted=counted_terms(own) if kind == "number" else (),
             head=head_noun(own),
         )

@@ -128,15 +128,17 @@ def counts_the_same(sentence: str, s: int, e: int, counted: tuple[str, ...]) -> 
     around = words(sentence[:s])[-LOCAL_WORDS:] + words(sentence[e:])[: 2 * LOCAL_WORDS]
     near = after | set(terms(" ".join(around))) | {w.lower() for w in around}
 
-    def has(term: str, pool: set[str]) -> bool:
-        return term in pool or COUNT_SYNONYMS.get(term, term) in {COUNT_SYNONYMS.get(t) for t in pool}
-
-    if after and not any(has(t, after) for t in counted):
+    if after and not any(_counts_as(t, after) for t in counted):
         return False
     if not after and _counts_other_people(sentence[:s], head):
         return False  # "the number of people displaced … is close to 400,000" does not count soldiers
-    qualifiers = {t for t in after if not has(t, {head}) and t not in counted}
-    return not qualifiers or all(has(m, near) for m in modifiers)
+    qualifiers = {t for t in after if not _counts_as(t, {head}) and t not in counted}
+    return not qualifiers or all(_counts_as(m, near) for m in modifiers)
+
+
+def _counts_as(term: str, pool: set[str]) -> bool:
+    """`term` or a word counting the same people ("fighter" for "militant") is in `pool`."""
+    return term in pool or COUNT_SYNONYMS.get(term, term) in {COUNT_SYNONYMS.get(t) for t in pool}
 
 
 def _counts_other_people(before: str, head: str) -> bool:
@@ -171,5 +173,4 @@ def _counted_after(sentence: str, e: int) -> set[str]:
 def count_match(sentence: str, e: int, counted: tuple[str, ...]) -> float:
     """Share of the counted words ("US soldiers") that the number really counts, synonyms allowed."""
     after = _counted_after(sentence, e)
-    after |= {COUNT_SYNONYMS[t] for t in after if t in COUNT_SYNONYMS}
-    return sum(t in after or COUNT_SYNONYMS.get(t) in after for t in counted) / len(counted)
+    return sum(_counts_as(t, after) for t in counted) / len(counted)
