@@ -71,6 +71,22 @@ class Passage(BaseModel):
         return self.paragraph.text
 
 
+class ReadSpan(BaseModel):
+    """The reader's best answer span in one passage, and how strongly that passage says "no answer here"."""
+
+    paragraph_id: str
+    text: str
+    start: int = Field(description="offset of the span in the original file")
+    end: int
+    score: float = Field(description="start + end logit of the span; comparable across passages of one question")
+    no_answer_score: float = Field(description="the passage's no-answer ([CLS]) logit sum")
+
+    @property
+    def margin(self) -> float:
+        """How much the span beats "no answer" in its own passage; the refusal threshold applies to this."""
+        return self.score - self.no_answer_score
+
+
 class Citation(BaseModel):
     """One `[n]` marker: which paragraph, and exactly which words of it, support the claim."""
 

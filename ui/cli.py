@@ -165,6 +165,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "serve": "the web chat and the REST API on one port",
     "eval": "score answers, retrieval and citations on a question set or SQuAD",
     "bench": "speed and memory, beside a vanilla llama-index pipeline",
+    "train-reader": "fine-tune the reader model on SQuAD (long; the shipped weights make this optional)",
 }
 
 
@@ -182,6 +183,7 @@ DELEGATES: dict[str, Callable[[list[str]], int]] = {
     "serve": _delegate("ui.serve"),
     "eval": _delegate("eval.cli"),
     "bench": _delegate("eval.bench.cli"),
+    "train-reader": _delegate("qa.reader.train_cli"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The trained reader: a small transformer that picks answer spans in passages, with a no-answer option."""
