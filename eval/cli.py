@@ -88,6 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where SQuAD corpora and their indexes are kept (default: .cache)",
     )
+    parser.add_argument(
+        "--given-paragraph",
+        action="store_true",
+        help="with --squad: the reader alone on each question's own paragraph (official SQuAD EM/F1)",
+    )
+    parser.add_argument(
+        "--calibration-fraction",
+        type=float,
+        default=0.5,
+        help="with --given-paragraph on SQuAD v2.0: share of articles the no-answer threshold is fitted on",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
     parser.add_argument(
@@ -215,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     k = args.k or settings.top_k
     progress = not args.no_progress
     failures = (RuntimeError, OSError, ValueError, InputError)
+    if args.given_paragraph:
+        return _given_paragraph(args, progress)
     try:
         paths = args.dataset or ([] if args.squad else [DEFAULT_DATASET])
         jobs = [dataset_job(path, settings, args.limit) for path in paths]
@@ -242,6 +255,25 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FAILED
         write_report(report, out)
         print_summary(report, str(out))
+    return 0
+
+
+def _given_paragraph(args: argparse.Namespace, progress: bool) -> int:
+    from eval.reader_eval import evaluate_given, print_given, write_given_report
+    from qa.reader.model import Reader, ReaderModelError
+
+    if not args.squad:
+        print("error: --given-paragraph needs --squad FILE", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = evaluate_given(args.squad, Reader(), args.calibration_fraction, args.limit, progress)
+    except (DatasetError, ReaderModelError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    out = args.out or Path("reports") / f"reader-{args.squad.stem}"
+    write_given_report(report, out)
+    print_given(report)
+    print(f"report: {out}")
     return 0
 
 

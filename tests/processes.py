@@ -31,6 +31,16 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def server_death(proc: subprocess.Popen[bytes], log_path: Path) -> str | None:
+    """Why a server is gone (exit code or signal, and its log's tail), or None while it runs."""
+    code = proc.poll()
+    if code is None:
+        return None
+    how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    tail = log_path.read_text(errors="replace")[-3000:]
+    return f"the server {how}. Its log ends:\n{tail}"
+
+
 def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
     proc.terminate()
     try:

@@ -44,7 +44,9 @@ class TrainConfig:
 
 
 def _labelled_windows(tokenizer: Any, examples: list[Example], cfg: TrainConfig) -> list[tuple[Window, int, int]]:
-    windows = encode(tokenizer, [e.question for e in examples], [e.context for e in examples], cfg.max_length, cfg.stride)
+    windows = encode(
+        tokenizer, [e.question for e in examples], [e.context for e in examples], cfg.max_length, cfg.stride
+    )
     labelled = []
     for w in windows:
         e = examples[w.sample]
@@ -151,7 +153,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         bar.update(1)
         bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.3f}")
         if step % 10 == 0:
-            log.write(json.dumps({"step": step, "loss": sum(losses[-10:]) / 10, "lr": scheduler.get_last_lr()[0]}) + "\n")
+            log.write(
+                json.dumps({"step": step, "loss": sum(losses[-10:]) / 10, "lr": scheduler.get_last_lr()[0]}) + "\n"
+            )
             log.flush()
         if step % cfg.checkpoint_every == 0 or step == total:
             torch.save(
@@ -167,14 +171,15 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             )
     bar.close()
     log.close()
+    span = max(1, min(50, len(losses) // 4))  # mean loss over the first and the last quarter (at most 50 steps)
     summary = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "examples": len(examples),
         "answerable_examples": sum(e.answerable for e in examples),
         "windows": len(labelled),
         "steps": total,
-        "first_loss": sum(losses[:50]) / max(1, len(losses[:50])),
-        "last_loss": sum(losses[-50:]) / max(1, len(losses[-50:])),
+        "first_loss": sum(losses[:span]) / span,
+        "last_loss": sum(losses[-span:]) / span,
         "seconds_this_run": round(time.monotonic() - started, 1),
         "device": device,
         "bf16_autocast": bf16,

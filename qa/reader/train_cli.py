@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.train_file.is_file():
         raise ValueError(f"training file {args.train_file} does not exist (SQuAD v1.1 train JSON expected)")
-    numeric = {k: getattr(args, k) for k in DEFAULTS if k not in ("train_file", "out_dir", "base_model", "bf16", "extra")}
+    numeric = {
+        k: getattr(args, k) for k in DEFAULTS if k not in ("train_file", "out_dir", "base_model", "bf16", "extra")
+    }
     cfg = TrainConfig(
         train_file=args.train_file,
         out_dir=args.out,

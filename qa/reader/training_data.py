@@ -16,8 +16,49 @@ from pathlib import Path
 
 WORD = re.compile(r"\w+")
 STOPWORDS = frozenset(
-    "a an the of in on at to for by with from and or is are was were be been what which who whom whose when where why "
-    "how did do does that this these those as it its than into".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "do",
+        "does",
+        "that",
+        "this",
+        "these",
+        "those",
+        "as",
+        "it",
+        "its",
+        "than",
+        "into",
+    ]
 )
 
 

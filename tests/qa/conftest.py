@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import free_port, http_ok, running
+from processes import free_port, http_ok, running, server_death
 
 from index.models import Answer
 from index.settings import Settings
@@ -218,8 +218,8 @@ def extra_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 # --- a real OpenAI-compatible LLM server -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's server with SmolLM2-135M on a free loopback port; yields "http://127.0.0.1:PORT/v1"."""
+def llm_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, Path]]:
+    """llama-cpp-python's server with SmolLM2-135M on a free loopback port: (base URL, process, log path)."""
     missing = [str(p) for p in (LLM_VENV_PYTHON, LLM_GGUF) if not p.exists()]
     if missing:
         reason = f"the LLM test assets are missing ({', '.join(missing)}); run `make test` (or `make llm-assets`)"
@@ -231,8 +231,20 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("llm-server") / "server.log"
     cmd = [str(LLM_VENV_PYTHON), "-m", "llama_cpp.server", "--model", str(LLM_GGUF)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
-    with running(cmd, log_path, lambda: http_ok(f"{base_url}/models"), LLM_START_TIMEOUT_S, "the LLM server"):
-        yield base_url
+    with running(cmd, log_path, lambda: http_ok(f"{base_url}/models"), LLM_START_TIMEOUT_S, "the LLM server") as proc:
+        yield base_url, proc, log_path
+
+
+@pytest.fixture
+def llm_server(llm_server_process: tuple[str, Any, Path]) -> Iterator[str]:
+    """The server's base URL ("http://127.0.0.1:PORT/v1"), checked alive before and after each test that uses it,
+    so a crash fails the first test that meets it with the exit signal and the log, not a later "Connection error"."""
+    base_url, proc, log_path = llm_server_process
+    if (death := server_death(proc, log_path)) is not None:
+        pytest.fail(death)
+    yield base_url
+    if (death := server_death(proc, log_path)) is not None:
+        pytest.fail(death)
 
 
 @pytest.fixture
