@@ -122,7 +122,7 @@ def write_given_report(report: dict[str, Any], out: Path) -> None:
         ax = fig.add_subplot()
         sweep = report["calibration"]["sweep"]
         ax.plot([r[0] for r in sweep], [r[1] for r in sweep], label="overall F1")
-        ax.plot([r[0] for r in sweep], [100 * r[2] / 100 for r in sweep], label="NoAns accuracy (%)")
+        ax.plot([r[0] for r in sweep], [r[2] for r in sweep], label="NoAns accuracy (%)")
         ax.axvline(report["calibration"]["threshold"], color="grey", linestyle="--", label="fitted threshold")
         ax.set_xlabel("answer margin threshold (span − no-answer logits)")
         ax.set_title("threshold fitted on the calibration articles")
