@@ -194,6 +194,7 @@ def evaluate(job: Job, answerer: str, k: int, compare: bool, progress: bool) -> 
             make_retriever=lambda mode: Retriever.from_defaults(job.settings, mode=mode),
             make_assistant=lambda name, r: make_answerer(name, job.settings, r, k),
             progress=progress,
+            dataset_file="" if job.dataset.get("limit") else str(job.dataset.get("path", "")),  # recorded: full sets
         )
     return build_report(
         scores=scores,

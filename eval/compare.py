@@ -1,5 +1,8 @@
 """Side-by-side runs: which retrieval mode finds the evidence, and what the extractive answerer adds to a
-first-sentence baseline.
+first-sentence baseline and to the hand-written rule answerer it replaced.
+
+The rule answerer's row is recorded, not rerun: its code is gone, so its figures on the bundled question sets were
+measured at its last commit and kept in `eval/reference/rule-answerer-137deea.json` (see README, Quality).
 
 Every contender is asked the same queries: the retrieval modes search with the main run's standalone
 questions, and the baseline reuses them as its follow-up rewrite, so the differences come from the component
@@ -8,7 +11,9 @@ being compared.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from eval.baselines import FirstSentenceAnswerer
@@ -20,6 +25,16 @@ from eval.runner import retrieval_ranks, run_questions
 RETRIEVAL_MODES = ("dense", "keyword", "fused")
 ANSWERERS = ("extractive", "first-sentence")
 MAIN_MODE = "fused"
+RULES_REFERENCE = Path(__file__).resolve().parent / "reference" / "rule-answerer-137deea.json"
+
+
+def recorded_rules(dataset_file: str) -> tuple[str, dict[str, Any]] | None:
+    """The rule answerer's recorded sections for a bundled question set (by file name), with its row label."""
+    if not RULES_REFERENCE.is_file():
+        return None
+    reference = json.loads(RULES_REFERENCE.read_text(encoding="utf-8"))
+    found = reference["datasets"].get(Path(dataset_file).name)
+    return (f"rules @{reference['commit']} (recorded)", found) if found else None
 
 
 def run_comparison(
@@ -30,6 +45,7 @@ def run_comparison(
     make_retriever: Callable[[str], RetrieverLike],
     make_assistant: Callable[[str, RetrieverLike], AnswererLike],
     progress: bool = True,
+    dataset_file: str = "",
 ) -> dict[str, Any]:
     """`{"retrieval": {mode: retrieval section}, "answerers": {name: all six sections}}`.
 
@@ -65,4 +81,7 @@ def run_comparison(
             )
             scores = run_questions(records, answerer, fused, k=k, progress=progress, desc=f"answer ({name})")
         answerers[name] = summarize(scores)
+    rules = recorded_rules(dataset_file)
+    if rules is not None:
+        answerers[rules[0]] = rules[1]
     return {"retrieval": retrieval, "answerers": answerers}

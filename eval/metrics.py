@@ -9,7 +9,6 @@ unanswerable questions does not claim a refusal rate of 0.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from eval.datasets import EvalRecord
 from eval.normalize import contains_evidence, normalize_answer, strip_citation_markers
 from index.models import Answer, Passage
+from qa.answer_text import token_f1
 
 RETRIEVAL_DEPTH = 10
 HIT_KS = (1, 3, 5, 10)
@@ -43,16 +43,7 @@ def f1_score(prediction: str | None, golds: Sequence[str]) -> float:
     """SQuAD token F1, max over gold answers; no prediction scores 0."""
     if prediction is None or not golds:
         return 0.0
-    pred_tokens = normalize_answer(prediction).split()
-    return max(_token_f1(pred_tokens, normalize_answer(g).split()) for g in golds)
-
-
-def _token_f1(pred: list[str], gold: list[str]) -> float:
-    same = sum((Counter(pred) & Counter(gold)).values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(pred), same / len(gold)
-    return 2 * precision * recall / (precision + recall)
+    return max(token_f1(prediction, g) for g in golds)
 
 
 def contains_answer(text: str, golds: Sequence[str]) -> float:
@@ -159,7 +150,7 @@ def score_question(record: EvalRecord, answer: Answer, retrieved: Sequence[Passa
         category=record.category,
         answerable=record.answerable,
         gold_answers=list(record.answers),
-        standalone_question=answer.standalone_question or record.question,
+        standalone_question=answer.search_text,  # what was searched: the rewrite and its context
         answer_text=answer.text,
         short_answer=answer.short_answer,
         refused=answer.refused,

@@ -39,7 +39,7 @@ def run_questions(
     scores = []
     for record in _progress(records, desc, progress):
         answer = answerer.ask(record.question, history=list(record.history), k=k)
-        retrieved = retriever.retrieve(answer.standalone_question or record.question, k=RETRIEVAL_DEPTH)
+        retrieved = retriever.retrieve(answer.search_text, k=RETRIEVAL_DEPTH)
         scores.append(score_question(record, answer, retrieved))
     return scores
 

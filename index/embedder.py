@@ -52,9 +52,7 @@ class Embedder:
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(getter() or 384)
         self._lock = threading.Lock()
-        import torch
-
-        self._threads = torch.get_num_threads()
+        self._threads = default_threads()
 
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
@@ -78,6 +76,15 @@ class Embedder:
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+@lru_cache(maxsize=1)
+def default_threads() -> int:
+    """torch's own intra-op thread count, read once before any cited code changes it (the embedder sets 1 for a
+    short query, and the setting is process-wide); the reader and large batches use this many."""
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 @lru_cache(maxsize=2)

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from index.annotate import annotate
 from index.chunking import chunk_paragraph
 from index.cleaning import to_paragraphs
 from index.models import Chunk, Paragraph
@@ -263,7 +262,6 @@ def _write_version(
             sent_vecs.append(embedder.encode(batch, batch_size=settings.embed_batch_size))
             bar.update(len(batch))
     report.embed_seconds = time.perf_counter() - t_embed
-    new_spans = annotate(sent_texts)
     if new_chunks:
         store.add(
             collection,
@@ -278,7 +276,6 @@ def _write_version(
     _, owner = sentence_table(paragraphs)
     dim = embedder.dimension
     vectors = np.zeros((len(owner), dim), dtype=np.float32)
-    spans: list[list[tuple[int, int, str]]] = []
     n_carried = int((owner[:, 0] < len(carried_paragraphs)).sum()) if len(owner) else 0
     if n_carried and old is not None:
         old_rows = {(old.paragraphs[pi].id, si): row for row, (pi, si) in enumerate(old.sentence_owner.tolist())}
@@ -286,17 +283,14 @@ def _write_version(
             pi, si = owner[row]
             old_row = old_rows[(paragraphs[pi].id, int(si))]
             vectors[row] = old.sentence_vectors[old_row]
-            spans.append(old.sentence_spans[old_row])
     if sent_vecs:
         vectors[n_carried:] = np.concatenate(sent_vecs)
-    spans.extend(new_spans)
     snapshot = Snapshot(
         version=collection.name,
         paragraphs=paragraphs,
         sentence_vectors=vectors,
         sentence_owner=owner,
         manifest=manifest,
-        sentence_spans=spans,
     )
     snapshot.save(settings.cache_dir / collection.name)
 

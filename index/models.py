@@ -100,11 +100,14 @@ class Citation(BaseModel):
     end: int
     verified: bool = Field(description="the quote was found verbatim in the paragraph at these offsets")
     support: float = Field(default=1.0, description="how strongly the quote supports the claim, 0..1")
+    answer_start: int | None = Field(default=None, description="offset of the answer's words inside the quote")
+    answer_end: int | None = Field(default=None, description="end of the answer's words (file offsets, like start)")
 
 
 class Answer(BaseModel):
     question: str
     standalone_question: str = Field(default="", description="the question after follow-up rewriting")
+    context: str = Field(default="", description="an earlier question searched with a follow-up for its topic")
     text: str = Field(description="markdown with [n] markers")
     short_answer: str | None = None
     citations: list[Citation] = Field(default_factory=list)
@@ -114,3 +117,8 @@ class Answer(BaseModel):
     notices: list[str] = Field(default_factory=list, description="things the user should know, e.g. truncation")
     unsupported: list[str] = Field(default_factory=list, description="generated sentences no source supports")
     timings: dict[str, float] = Field(default_factory=dict, description="milliseconds: retrieve, answer, total")
+
+    @property
+    def search_text(self) -> str:
+        """What retrieval was asked: the standalone question and its context."""
+        return f"{self.standalone_question or self.question} {self.context}".strip()

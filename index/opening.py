@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from index.annotate import annotate
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, sentence_table
 from index.store import ChromaStore, IndexUnavailableError, paragraph_from_metadata
@@ -87,7 +86,6 @@ def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) ->
         sentence_vectors=vectors,
         sentence_owner=owner,
         manifest=manifest,
-        sentence_spans=annotate(texts),
     )
 
 

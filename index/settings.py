@@ -41,6 +41,7 @@ def apply_offline_guards() -> None:
 apply_offline_guards()
 
 AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
+READER_THRESHOLD = 0.0  # replaced by the fitted value below, once measured
 
 
 class Settings(BaseSettings):
@@ -74,6 +75,11 @@ class Settings(BaseSettings):
 
     # Answering.
     answerer: AnswererName = "extractive"
+    reader_dir: Path | None = Field(default=None, description="the reader's weights folder; empty = the shipped ones")
+    # The extractive answer's refusal threshold: a span is given only when it beats "no answer" in its passage by
+    # more than this (start + end logits). Fitted by `cited eval --squad squad-v2.0-dev.json --given-paragraph` on
+    # the first half of SQuAD v2.0 dev's articles (the best overall F1 there); see README, "The trained reader".
+    reader_threshold: float = READER_THRESHOLD
     max_question_chars: int = Field(default=2000, ge=10)
     max_history_turns: int = Field(default=6, ge=0)
     llm_base_url: str = "http://127.0.0.1:8080/v1"

@@ -19,7 +19,7 @@ import numpy as np
 
 from index.models import Paragraph
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 T = TypeVar("T")
 
 
@@ -51,7 +51,6 @@ class Snapshot:
     sentence_vectors: np.ndarray  # (S, dim), normalised
     sentence_owner: np.ndarray  # (S, 2) int32: paragraph index, sentence index within it
     manifest: dict[str, DocRecord]
-    sentence_spans: list[list[tuple[int, int, str]]] = field(default_factory=list)  # aligned with sentence_owner
     bm25: Any = None
     by_id: dict[str, int] = field(default_factory=dict)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -60,8 +59,6 @@ class Snapshot:
         self.by_id = {p.id: i for i, p in enumerate(self.paragraphs)}
         if self.bm25 is None and self.paragraphs:
             self.bm25 = build_bm25(self.paragraphs)
-        if len(self.sentence_spans) != len(self.sentence_owner):
-            raise ValueError("sentence annotations and sentence table differ in length")
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         i = self.by_id.get(paragraph_id)
@@ -87,7 +84,6 @@ class Snapshot:
                 fh.write(p.model_dump_json() + "\n")
         np.save(tmp / "sentence_vectors.npy", self.sentence_vectors)
         np.save(tmp / "sentence_owner.npy", self.sentence_owner)
-        (tmp / "sentence_spans.json").write_text(json.dumps(self.sentence_spans), encoding="utf-8")
         manifest = {
             "format": FORMAT_VERSION,
             "version": self.version,
@@ -115,10 +111,6 @@ class Snapshot:
             sentence_vectors=np.load(folder / "sentence_vectors.npy"),
             sentence_owner=np.load(folder / "sentence_owner.npy"),
             manifest={k: DocRecord(**v) for k, v in manifest["docs"].items()},
-            sentence_spans=[
-                [(int(a), int(b), str(c)) for a, b, c in row]
-                for row in json.loads((folder / "sentence_spans.json").read_text(encoding="utf-8"))
-            ],
             bm25=bm25,
         )
 

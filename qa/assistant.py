@@ -11,15 +11,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from index.models import Answer, Passage
+from index.models import Answer
 from index.settings import Settings, get_settings
-from qa.acronyms import expand_acronyms
 from qa.extractive import ExtractiveAnswerer
-from qa.followup import Turn, needs_context, rewrite, turn_kind
+from qa.followup import Query, Turn, needs_context, rewrite, turn_kind
 from qa.llm import LLMAnswerer, LLMUnavailableError
-from qa.question import Question
-from qa.retriever import MAX_K, QueryError, Retriever
-from qa.unanswerable import mentioned_in_articles, missing_names
+from qa.retriever import QueryError, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +27,18 @@ HistoryItem = str | Turn | dict[str, Any] | Answer
 class Assistant:
     """`Assistant.from_defaults().ask("Who retook eastern Mosul?")` → an Answer with verified citations."""
 
-    def __init__(self, settings: Settings, retriever: Retriever, llm: LLMAnswerer | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        llm: LLMAnswerer | None = None,
+        extractive: ExtractiveAnswerer | None = None,
+    ) -> None:
         if not isinstance(retriever, Retriever):
             raise TypeError("retriever must be a qa.Retriever")
         self.settings = settings
         self.retriever = retriever
-        self.extractive = ExtractiveAnswerer()
+        self.extractive = extractive or ExtractiveAnswerer.from_defaults(settings)
         self.llm = llm
         self._turn_cache: dict[tuple[str, ...], Turn] = {}
 
@@ -78,9 +81,8 @@ class Assistant:
             if isinstance(item, Turn):
                 turns.append(item)
             elif isinstance(item, Answer):
-                turns.append(
-                    Turn(item.question, item.short_answer, turn_kind(item.question), item.standalone_question)
-                )
+                understood = Query(item.standalone_question or item.question, item.context)
+                turns.append(Turn(item.question, item.short_answer, turn_kind(item.question), understood))
             elif isinstance(item, dict):
                 q = str(item.get("question") or item.get("content") or "")
                 turns.append(Turn(q, item.get("short_answer"), turn_kind(q)))
@@ -96,44 +98,26 @@ class Assistant:
                 turns.append(self._turn_cache[key])
         return [t for t in turns if t.question.strip()]
 
-    def standalone(self, question: str, turns: list[Turn]) -> str:
+    def standalone(self, question: str, turns: list[Turn]) -> Query:
         if not turns or not needs_context(question):
-            return question
+            return Query(question)
         if self.llm is not None:
             try:
-                return self.llm.condense(question, [t.question for t in turns])
+                return Query(self.llm.condense(question, [t.question for t in turns]))
             except LLMUnavailableError as err:
                 log.warning("%s; using the rule-based rewrite", err)
         return rewrite(question, turns)
 
     # --- answering ---------------------------------------------------------------------------------------------
-    def _extractive(self, asked: str, standalone: str, k: int | None, filters: dict[str, Any] | None) -> Answer:
+    def _extractive(self, asked: str, query: Query, k: int | None, filters: dict[str, Any] | None) -> Answer:
         t0 = time.perf_counter()
-        result = self.retriever.search(standalone, k, filters)
-        snapshot = self.retriever.snapshot
-        question = Question.parse(expand_acronyms(standalone, snapshot), focus=asked)
-        wider = self._wider_k(question, result.passages, k)
-        if wider:
-            result = self.retriever.search(standalone, wider, filters)
+        result = self.retriever.search(query.search_text, k, filters)
         t1 = time.perf_counter()
-        answer = self.extractive.answer(question, result.passages, result.query_vector, snapshot, asked)
+        answer = self.extractive.answer(query.text, result.passages, asked)
         t2 = time.perf_counter()
-        answer.standalone_question = standalone
+        answer.standalone_question, answer.context = query.text, query.context
         answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return answer
-
-    def _wider_k(self, question: Question, passages: list[Passage], k: int | None) -> int | None:
-        """Twice as many passages, when the question names something the top ones don't but some article does.
-
-        Without them the answerer would refuse for a name ("2015", "Louisiana") that is in the articles, just not in
-        the first few passages retrieved.
-        """
-        k = k or self.settings.top_k
-        missing = missing_names(question.text, passages)
-        if not missing or 2 * k > MAX_K:
-            return None
-        snapshot = self.retriever.snapshot
-        return 2 * k if all(mentioned_in_articles(name, snapshot) for name in missing) else None
 
     def ask(
         self,
@@ -172,7 +156,7 @@ class Assistant:
     def _stream_llm(
         self,
         asked: str,
-        standalone: str,
+        query: Query,
         notices: list[str],
         k: int | None,
         filters: dict[str, Any] | None,
@@ -180,12 +164,12 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         assert self.llm is not None
         t0 = time.perf_counter()
-        result = self.retriever.search(standalone, k, filters)
+        result = self.retriever.search(query.search_text, k, filters)
         t1 = time.perf_counter()
         reply = ""
         failure = None
         try:
-            for delta in self.llm.stream_text(standalone, result.passages):
+            for delta in self.llm.stream_text(query.text, result.passages):
                 reply += delta
                 yield delta
         except LLMUnavailableError as err:
@@ -200,14 +184,11 @@ class Assistant:
                     "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
                 )
         if answer is None:
-            question = Question.parse(expand_acronyms(standalone, self.retriever.snapshot), focus=asked)
-            answer = self.extractive.answer(
-                question, result.passages, result.query_vector, self.retriever.snapshot, asked
-            )
+            answer = self.extractive.answer(query.text, result.passages, asked)
             answer.answerer = f"{self.extractive.name} (fallback from {self.llm.name})"
             answer.notices.insert(0, failure or "")
         t2 = time.perf_counter()
-        answer.standalone_question = standalone
+        answer.standalone_question, answer.context = query.text, query.context
         answer.notices = notices + [n for n in answer.notices if n]
         answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t_start) * 1000}
         yield answer

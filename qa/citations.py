@@ -13,8 +13,13 @@ from index.models import Citation, Paragraph
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
-def make_citation(n: int, paragraph: Paragraph, start: int, end: int, support: float = 1.0) -> Citation:
+def make_citation(
+    n: int, paragraph: Paragraph, start: int, end: int, support: float = 1.0, answer: tuple[int, int] | None = None
+) -> Citation:
+    """A citation of paragraph[start:end] (file offsets); `answer`, the answer's words, must lie inside the quote."""
     quote = paragraph.quote(start, end)
+    if answer is not None and not start <= answer[0] < answer[1] <= end:
+        raise ValueError(f"answer offsets {answer} fall outside the quote {start}..{end}")
     return Citation(
         n=n,
         paragraph_id=paragraph.id,
@@ -26,6 +31,8 @@ def make_citation(n: int, paragraph: Paragraph, start: int, end: int, support: f
         end=end,
         verified=paragraph.start <= start < end <= paragraph.end and bool(quote.strip()),
         support=round(float(support), 4),
+        answer_start=answer[0] if answer else None,
+        answer_end=answer[1] if answer else None,
     )
 
 

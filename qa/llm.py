@@ -25,7 +25,7 @@ from qa.prompts import (
     DONT_KNOW,
     SOURCE_TEMPLATE,
 )
-from qa.question import terms
+from qa.terms import terms
 
 SUPPORTED_AT = 0.55
 UNSUPPORTED_MARK = "⚠ unsupported"

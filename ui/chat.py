@@ -85,6 +85,7 @@ CSS = """
 .cited-source-meta { font-size: .85em; opacity: .8; margin: .2em 0 .6em 0; }
 .cited-paragraph { line-height: 1.55; }
 .cited-paragraph mark { background: #fde68a; color: #1f2937; padding: 0 .15em; border-radius: 3px; }
+.cited-paragraph mark .cited-answer { background: #f59e0b; color: #111827; border-radius: 2px; }
 .cited-check { font-size: .8em; margin-top: .5em; }
 .cited-check.ok { color: #15803d; }
 .cited-check.warn { color: #b45309; }

@@ -184,7 +184,17 @@ def highlight(paragraph: Paragraph, citation: Citation) -> tuple[str, bool]:
         if found < 0:
             return esc(text), False
         a, b = found, found + len(citation.quote)
-    return f"{esc(text[:a])}<mark>{esc(text[a:b])}</mark>{esc(text[b:])}", True
+    return f"{esc(text[:a])}<mark>{_answer_words(text, a, b, paragraph.start, citation)}</mark>{esc(text[b:])}", True
+
+
+def _answer_words(text: str, a: int, b: int, offset: int, citation: Citation) -> str:
+    """The quote text[a:b], escaped, with the answer's own words in <strong class="cited-answer"> when known."""
+    if citation.answer_start is None or citation.answer_end is None:
+        return esc(text[a:b])
+    s, e = citation.answer_start - offset, citation.answer_end - offset
+    if not a <= s < e <= b:
+        return esc(text[a:b])
+    return f'{esc(text[a:s])}<strong class="cited-answer">{esc(text[s:e])}</strong>{esc(text[e:b])}'
 
 
 def source_card_html(answer: Answer, n: int, turn: int) -> str:

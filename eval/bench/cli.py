@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         default=[],
-        choices=["squad", "query", "cold", "server", "imports"],
+        choices=["squad", "query", "reader", "cold", "server", "imports"],
         help="leave out a section (repeatable)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary indexes (their folder is printed)")
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run_all(
     run: Run, args: argparse.Namespace, workdir: Path, reps: int, passes: int, skip: set[str], progress: bool
 ) -> None:
-    from eval.bench import cold_start, diagnose, ingest_bench, query_bench, server_bench
+    from eval.bench import cold_start, diagnose, ingest_bench, query_bench, reader_bench, server_bench
 
     results = run.results
     questions = gold_questions()
@@ -143,17 +143,12 @@ def _run_all(
         models["torch_threads"] = torch.get_num_threads()  # as found, before any cited code could change it
         cited_load_s = ingest_bench.load_cited_model(bench_settings(workdir, BUNDLED_DIR).embed_model)
         floor = ingest_bench.load_floor_model(models["torch_threads"])
-        from index.annotate import _nlp
-
-        t1 = time.perf_counter()
-        _nlp()  # spaCy, which ingest needs too; loaded once here so that every timed ingest is alike
         models["_floor"] = floor
         return {
             "import_sentence_transformers_s": import_s,
             "cited_load_s": cited_load_s,
             "floor_import_s": floor.import_s,
             "floor_load_s": floor.load_s,
-            "spacy_load_s": time.perf_counter() - t1,
             "torch_threads_default": models["torch_threads"],
         }
 
@@ -229,6 +224,15 @@ def _run_all(
         split = run.step("split one question into stages", "stages", stages)
         if split is not None:
             diagnosis.update(split)
+
+    if "reader" not in skip:
+        reader = run.step(
+            f"reader beside Haystack's on the top {settings.top_k} passages ({n_questions} questions × {passes})",
+            "reader",
+            lambda: reader_bench.bench_reader(settings, questions, passes, progress),
+        )
+        if reader is not None:
+            results["reader"] = reader
 
     if "cold" not in skip:
         cold = run.step(

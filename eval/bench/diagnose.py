@@ -26,7 +26,6 @@ HEAVY_MODULES = (
     "scipy",
     "chromadb",
     "onnxruntime",
-    "spacy",
     "bm25s",
     "Stemmer",
     "llama_index.core",

@@ -79,7 +79,6 @@ def _phase_probes() -> list[Probe]:
     return [
         Probe(ingest_module, "_parse", "read + clean"),
         Probe(Embedder, "encode", "embed"),
-        Probe(ingest_module, "annotate", "annotate (spaCy)"),
         Probe(snapshot_module, "build_bm25", "bm25 index"),
         Probe(store_module, "_open_client", "chroma open"),
         Probe(ChromaStore, "add", "chroma add"),

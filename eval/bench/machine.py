@@ -15,7 +15,7 @@ PACKAGES = (
     "chromadb",
     "llama-index-core",
     "bm25s",
-    "spacy",
+    "transformers",
     "fastapi",
     "gradio",
 )

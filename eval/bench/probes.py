@@ -1,7 +1,7 @@
 """Timing probes: wrap named functions or methods for a while and add up the time spent in each.
 
 They measure the real code path (nothing is re-implemented), and everything is restored on exit. Used to split
-an ingest into parse / embed / annotate / Chroma / snapshot, and one question into embed / Chroma / BM25 /
+an ingest into parse / embed / Chroma / snapshot, and one question into embed / Chroma / BM25 /
 answer.
 """
 

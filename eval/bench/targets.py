@@ -16,6 +16,9 @@ INGEST_VS_FLOOR = 1.25
 COLD_START_S = 5.0
 RSS_MB = 700.0
 LOAD_P95_MS = 250.0
+READER_P50_MS = 30.0
+READER_VS_PEER = 1.0
+READER_AGREEMENT = 0.95
 
 
 @dataclass
@@ -155,6 +158,7 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
                 ratio(_get(q, "ask", "p95"), peer95),
             )
         )
+    rows += _reader_rows(results.get("reader"))
     cold = results.get("cold_start")
     if cold:
         rows.append(
@@ -210,3 +214,35 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
             )
         )
     return rows
+
+
+def _reader_rows(reader: dict[str, Any] | None) -> list[Row]:
+    """Our reader beside Haystack's on the same passages and weights (see eval/bench/reader_bench.py)."""
+    if not reader:
+        return []
+    section = f"reader ({reader.get('passages_per_question', 0):.1f} passages)"
+    ours50, peer50 = _get(reader, "reader", "p50"), _get(reader, "peer_reader", "p50")
+    r = ratio(ours50, peer50)
+    agreement = reader.get("agreement")
+    return [
+        Row(
+            section,
+            "read p50",
+            "ms",
+            ours50,
+            peer50,
+            "Haystack reader",
+            r,
+            f"≤ {READER_P50_MS:g} ms and ≤ {READER_VS_PEER:g}× peer",
+            _both(met(ours50, READER_P50_MS), met(r, READER_VS_PEER)),
+        ),
+        Row(section, "read p95", "ms", _get(reader, "reader", "p95"), _get(reader, "peer_reader", "p95"), "Haystack"),
+        Row(
+            section,
+            "same answer as the peer",
+            "share",
+            agreement,
+            target=f"≥ {READER_AGREEMENT:g}",
+            met=None if agreement is None else agreement >= READER_AGREEMENT,
+        ),
+    ]

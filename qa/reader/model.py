@@ -9,9 +9,11 @@ overlapping windows and all windows of all passages go through the model in batc
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from index.embedder import default_threads
 from index.models import Paragraph, ReadSpan
 from index.settings import apply_offline_guards
 from qa.reader.windows import Window, encode, pad_batch
@@ -47,6 +49,7 @@ class Reader:
         self.max_answer_tokens, self.batch_size = max_answer_tokens, batch_size
         self._model: Any = None
         self._tokenizer: Any = None
+        self._threads = 1
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -71,6 +74,7 @@ class Reader:
                 f"`git checkout -- {self.model_dir}`."
             ) from err
         model.eval()
+        self._threads = default_threads()
         self._tokenizer, self._model = tokenizer, model
 
     @property
@@ -103,6 +107,7 @@ class Reader:
 
         inputs = pad_batch(windows, self._tokenizer.pad_token_id)
         with self._lock, torch.inference_mode():
+            torch.set_num_threads(self._threads)  # process-wide: the embedder may have left it at 1
             out = self._model(**inputs)
         starts, ends = out.start_logits.float(), out.end_logits.float()
         width = starts.shape[1]
@@ -144,3 +149,9 @@ class Reader:
             best[window.sample] = span
         else:
             best[window.sample] = previous.model_copy(update={"no_answer_score": null})
+
+
+@lru_cache(maxsize=4)
+def shared_reader(model_dir: Path | None = None) -> Reader:
+    """One Reader per weights folder and process: every answerer of a process shares the loaded model."""
+    return Reader(model_dir or WEIGHTS_DIR)

@@ -101,7 +101,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     tokenizer = AutoTokenizer.from_pretrained(str(cfg.base_model), local_files_only=True)
-    model = AutoModelForQuestionAnswering.from_pretrained(str(cfg.base_model), local_files_only=True)
+    # fp32 master weights even when the base is the shipped fp16 reader (continued training)
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        str(cfg.base_model), local_files_only=True, dtype=torch.float32
+    )
     device, bf16 = _device_and_bf16(cfg)
     model.to(device)
     examples = load_examples(cfg.train_file, cfg.positives, cfg.negative_ratio, cfg.seed)

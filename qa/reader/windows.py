@@ -2,6 +2,10 @@
 
 Training and reading share this one encoding, so the model is read exactly the way it was taught. A passage longer
 than the window is cut into overlapping windows (`stride` tokens shared), the standard SQuAD recipe.
+
+No segment (token type) ids are fed: the base all-MiniLM-L6-v2 was trained with none, and readers built for
+RoBERTa-style models (Haystack's among them) pass only ids and the attention mask, so the shipped weights read the
+same everywhere.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CLS_INDEX = 0  # the no-answer option is the first token ([CLS]), as in SQuAD 2.0 models
+MAX_QUESTION_TOKENS = 64  # SQuAD's max_query_length: a longer question is cut, so the passage keeps the window
 
 
 @dataclass
@@ -18,7 +23,6 @@ class Window:
 
     sample: int  # index of the (question, passage) pair this window belongs to
     input_ids: list[int]
-    token_type_ids: list[int]
     char_spans: list[tuple[int, int] | None]
 
     @property
@@ -29,16 +33,16 @@ class Window:
 
 
 def encode(tokenizer: Any, questions: list[str], passages: list[str], max_length: int, stride: int) -> list[Window]:
-    """Tokenize pairs into windows of at most `max_length` tokens; the question is never truncated."""
+    """Tokenize pairs into windows of at most `max_length` tokens; a question keeps its first 64 tokens."""
     encoded = tokenizer(
-        questions,
+        [_shorten(tokenizer, q) for q in questions],
         passages,
         truncation="only_second",
         max_length=max_length,
         stride=stride,
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
-        return_token_type_ids=True,
+        return_token_type_ids=False,
         padding=False,
     )
     windows = []
@@ -47,8 +51,16 @@ def encode(tokenizer: Any, questions: list[str], passages: list[str], max_length
         spans = [
             (int(a), int(b)) if sequence_ids[t] == 1 else None for t, (a, b) in enumerate(encoded["offset_mapping"][i])
         ]
-        windows.append(Window(int(encoded["overflow_to_sample_mapping"][i]), ids, encoded["token_type_ids"][i], spans))
+        windows.append(Window(int(encoded["overflow_to_sample_mapping"][i]), ids, spans))
     return windows
+
+
+def _shorten(tokenizer: Any, question: str) -> str:
+    """The question up to its MAX_QUESTION_TOKENS-th token (whole, when shorter)."""
+    if len(question) <= MAX_QUESTION_TOKENS:  # a token is at least one character
+        return question
+    offsets = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    return question if len(offsets) <= MAX_QUESTION_TOKENS else question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
 def answer_tokens(window: Window, start_char: int, end_char: int) -> tuple[int, int]:
@@ -72,11 +84,9 @@ def pad_batch(windows: list[Window], pad_id: int) -> dict[str, Any]:
 
     width = max(len(w.input_ids) for w in windows)
     ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
-    types = torch.zeros((len(windows), width), dtype=torch.long)
     mask = torch.zeros((len(windows), width), dtype=torch.long)
     for row, w in enumerate(windows):
         n = len(w.input_ids)
         ids[row, :n] = torch.tensor(w.input_ids)
-        types[row, :n] = torch.tensor(w.token_type_ids)
         mask[row, :n] = 1
-    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+    return {"input_ids": ids, "attention_mask": mask}

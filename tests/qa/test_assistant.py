@@ -181,14 +181,15 @@ def test_a_three_turn_conversation_rewrites_each_follow_up(
     second = assistant.ask(FOLLOW_UP, history=[first])
     assert second.question == FOLLOW_UP
     assert second.standalone_question != FOLLOW_UP
-    assert "Iraqi forces" in second.standalone_question and "eastern Mosul" in second.standalone_question
+    assert "Iraqi forces" in second.standalone_question and second.context == EASTERN_MOSUL
+    assert "eastern Mosul" in second.search_text and "(context" not in second.standalone_question
     assert not second.refused and second.short_answer and "January" in second.short_answer
     assert any("January" in c.quote and any(r in c.quote for r in RETOOK) for c in second.citations)
     well_cited(second, assistant.retriever.snapshot)
 
     third = assistant.ask(THIRD, history=[first, second])
     assert third.question == THIRD and third.standalone_question != THIRD
-    assert "eastern Mosul" in third.standalone_question  # the topic survives two follow-ups
+    assert "eastern Mosul" in third.search_text  # the topic survives two follow-ups
     assert not third.refused
     well_cited(third, assistant.retriever.snapshot)
 
@@ -208,13 +209,13 @@ def test_every_form_of_history_gives_the_same_rewrite(assistant: Assistant, ask:
         "string": [EASTERN_MOSUL],
         "answer": [ask(EASTERN_MOSUL)],
         "dict": [{"question": EASTERN_MOSUL, "short_answer": "Iraqi forces"}],
-        "turn": [Turn(EASTERN_MOSUL, "Iraqi forces", "person_group")],
+        "turn": [Turn(EASTERN_MOSUL, "Iraqi forces", "who")],
     }
     answers = {name: assistant.ask(FOLLOW_UP, history=history) for name, history in forms.items()}
-    standalone = {name: a.standalone_question for name, a in answers.items()}
-    assert len(set(standalone.values())) == 1, standalone
-    rewritten = standalone["string"]
-    assert rewritten != FOLLOW_UP and "Iraqi forces" in rewritten and "eastern Mosul" in rewritten
+    searched = {name: a.search_text for name, a in answers.items()}
+    assert len(set(searched.values())) == 1, searched
+    rewritten = answers["string"]
+    assert rewritten.standalone_question == "When did Iraqi forces do it?" and rewritten.context == EASTERN_MOSUL
     for a in answers.values():
         assert a.short_answer and "January" in a.short_answer
 
@@ -232,37 +233,37 @@ def test_history_is_bounded_by_max_history_turns(articles_settings: Settings) ->
     one = Assistant.from_defaults(articles_settings.model_copy(update={"max_history_turns": 1}))
     none = Assistant.from_defaults(articles_settings.model_copy(update={"max_history_turns": 0}))
     assert articles_settings.max_history_turns >= 2
-    full = six.ask(THIRD, history=history).standalone_question
+    full = six.ask(THIRD, history=history).context
     assert "When did Iraqi forces do it?" in full and EASTERN_MOSUL in full  # the last turn, as understood
-    bounded = one.ask(THIRD, history=history).standalone_question
+    bounded = one.ask(THIRD, history=history).context
     assert FOLLOW_UP in bounded and EASTERN_MOSUL not in bounded  # the older turn is forgotten
-    assert none.ask(THIRD, history=history).standalone_question == THIRD
+    assert none.ask(THIRD, history=history).search_text == THIRD
     long_history = [f"Question number {i} about Mosul?" for i in range(50)] + [EASTERN_MOSUL]
     answer = six.ask(FOLLOW_UP, history=long_history)
-    assert "Iraqi forces" in answer.standalone_question and "number 0 " not in answer.standalone_question
+    assert "Iraqi forces" in answer.standalone_question and "number 0 " not in answer.search_text
 
 
 @pytest.mark.parametrize(
-    "question, reason",
+    "question",
     [
-        ("How many US soldiers died in the Mosul offensive?", "states a number"),
-        ("How many Peshmerga fighters were killed in the fighting near the Mosul dam?", "states a number"),
-        ("How much did the Mosul offensive cost the Iraqi government?", "amount of money"),
-        ("Who was Iraq's prime minister during the battle for Mosul?", "never mention “prime minister”"),
-        ("What is Abu Bakr al-Baghdadi's real name?", "another name"),
-        ("What is the population of Raqqa?", "states a number"),
+        "How many US soldiers died in the Mosul offensive?",
+        "How many Peshmerga fighters were killed in the fighting near the Mosul dam?",
+        "How much did the Mosul offensive cost the Iraqi government?",
+        "Who was Iraq's prime minister during the battle for Mosul?",
+        "What is Abu Bakr al-Baghdadi's real name?",
+        "What is the population of Raqqa?",
     ],
     ids=["other-count", "other-fighters", "no-money", "unknown-office", "no-alias", "name-elsewhere"],
 )
 def test_on_topic_questions_the_articles_do_not_answer_are_refused_with_the_reason(
-    ask: Callable[[str], Answer], question: str, reason: str
+    ask: Callable[[str], Answer], question: str
 ) -> None:
     """Each shares many words with some sentence (3,320 ISIS fighters killed; 30 IS fighters killed near the dam;
-    al-Baghdadi's caliphate; a fifth of Mosul's population) that used to be quoted as the answer."""
+    al-Baghdadi's caliphate; a fifth of Mosul's population) that a keyword matcher would quote as the answer."""
     answer = ask(question)
     assert answer.refused is True, answer.text
     assert answer.citations == []
-    assert any(reason in n for n in answer.notices), answer.notices
+    assert "CITED_READER_THRESHOLD" in answer.notices[-1], answer.notices
 
 
 @pytest.mark.parametrize(
@@ -285,14 +286,3 @@ def test_the_checks_that_refuse_do_not_stop_true_answers(
     assert answer.short_answer and expected in answer.short_answer, answer.short_answer
     well_cited(answer, retriever.snapshot)
 
-
-def test_a_name_the_articles_have_but_the_top_passages_lack_widens_the_search(assistant: Assistant) -> None:
-    from qa.question import Question
-
-    in_articles = Question.parse("What did Karim al-Nouri say about Qairawan?")
-    assert assistant._wider_k(in_articles, [], 5) == 10
-    assert assistant._wider_k(in_articles, [], 30) is None  # never beyond the API's limit of 50
-    nowhere = Question.parse("What did Zorblax Quimby say about Qairawan?")
-    assert assistant._wider_k(nowhere, [], 5) is None  # a name no article has: refuse, don't search wider
-    found = assistant.retriever.retrieve("What did Karim al-Nouri say about Qairawan?", k=5)
-    assert assistant._wider_k(in_articles, found, 5) is None  # the passages already mention it
