@@ -86,8 +86,16 @@ def iter_records(data: dict[str, Any]) -> Iterator[EvalRecord]:
         for paragraph, context in zip(article["paragraphs"], converted.contexts, strict=True):
             for qa in paragraph["qas"]:
                 answers = [a for a in qa.get("answers", []) if str(a.get("text", "")).strip()]
-                if not answers:
-                    continue  # SQuAD v1.1 has none; v2's unanswerables have no evidence to score against
+                if not answers:  # SQuAD v2.0's unanswerable questions (v1.1 has none): they should be refused
+                    yield EvalRecord(
+                        id=str(qa["id"]),
+                        question=str(qa["question"]).strip(),
+                        answers=[],
+                        evidence=[],
+                        answerable=False,
+                        category=converted.title,
+                    )
+                    continue
                 texts = list(dict.fromkeys(str(a["text"]).strip() for a in answers))
                 first = answers[0]
                 start = int(first.get("answer_start", -1))

@@ -129,7 +129,8 @@ class Retriever:
             sentence = self._sentence_dense(snap, qvec, depth, flt)
         t1 = time.perf_counter()
         if self.mode in ("fused", "keyword"):
-            keyword = self._keyword(snap, expand_acronyms(query, snap), depth, flt)
+            keyword_query = expand_acronyms(query, snap) if self.settings.expand_acronyms else query
+            keyword = self._keyword(snap, keyword_query, depth, flt)
         t2 = time.perf_counter()
         passages = self._fuse(snap, dense, sentence, keyword, k)
         timings = {

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.snapshot import Snapshot
     from qa.assistant import Assistant
     from qa.extractive import ExtractiveAnswerer
+    from qa.reader.model import Reader
     from qa.retriever import Retriever
 
     probes = [
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         Probe(Embedder, "encode_one", "embed query"),
         Probe(Retriever, "_dense", "chroma query"),
         Probe(Retriever, "_keyword", "bm25 query"),
-        Probe(ExtractiveAnswerer, "answer", "extractive answer"),
+        Probe(Reader, "warm_up", "load the reader"),
+        Probe(ExtractiveAnswerer, "answer", "extractive answer (reader load included)"),
     ]
     with probing(probes) as timings:
         t0 = time.perf_counter()

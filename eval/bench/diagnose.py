@@ -72,10 +72,11 @@ def _staged(run: Any, questions: list[str], probes: list[Any]) -> dict[str, floa
 
 
 def ask_stages(assistant: Any, questions: list[str]) -> dict[str, float]:
-    """Median ms of embed / Chroma / BM25 / fusion / extractive answer within `Assistant.ask`."""
+    """Median ms of embed / Chroma / BM25 / fusion / reader / extractive answer within `Assistant.ask`."""
     from index.embedder import Embedder
     from qa.extractive import ExtractiveAnswerer
     from qa.index_handle import IndexHandle
+    from qa.reader.model import Reader
     from qa.retriever import Retriever
 
     probes = [
@@ -84,10 +85,11 @@ def ask_stages(assistant: Any, questions: list[str]) -> dict[str, float]:
         Probe(Retriever, "_keyword", "bm25"),
         Probe(Retriever, "_fuse", "fuse"),
         Probe(IndexHandle, "get", "index handle"),
-        Probe(ExtractiveAnswerer, "answer", "extractive answer"),
+        Probe(Reader, "read", "reader"),
+        Probe(ExtractiveAnswerer, "answer", "extractive answer (reader included)"),
     ]
     stages = _staged(assistant.ask, questions, probes)
-    named = sum(v for k, v in stages.items() if k != "total")
+    named = sum(v for k, v in stages.items() if k not in ("total", "reader"))  # the reader runs inside the answer
     stages["other"] = max(stages["total"] - named, 0.0)
     return stages
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from eval.bench.stats import met, ratio
 
-ASK_P50_MS = 25.0
-ASK_VS_PEER = 0.8
+# Issue #13's targets once the answer is read by the trained reader (retrieve + read + compose).
+ASK_P50_MS = 50.0
 INGEST_VS_FLOOR = 1.25
 COLD_START_S = 5.0
-RSS_MB = 700.0
-LOAD_P95_MS = 250.0
+RSS_MB = 800.0
+LOAD_P95_MS = 400.0
 READER_P50_MS = 30.0
 READER_VS_PEER = 1.0
 READER_AGREEMENT = 0.95
@@ -130,8 +130,8 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
                 peer50,
                 "peer retrieve",
                 r,
-                f"≤ {ASK_P50_MS:g} ms and ≤ {ASK_VS_PEER}× peer",
-                _both(met(ask50, ASK_P50_MS), met(r, ASK_VS_PEER)),
+                f"≤ {ASK_P50_MS:g} ms",
+                met(ask50, ASK_P50_MS),
             )
         )
         tuned = _get(q, "peer_retrieve_1_thread", "p50")

@@ -44,6 +44,11 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
         assert _number(query[name]["p50"]) and _number(query[name]["p95"]), name
     assert _number(query["ratio_ask_vs_peer"])
 
+    reader = data["reader"]
+    for name in ("reader", "peer_reader"):
+        assert _number(reader[name]["p50"]) and _number(reader[name]["p95"]), name
+    assert 0.0 <= reader["agreement"] <= 1.0 and reader["passages_per_question"] > 0
+
     cold = data["cold_start"]
     assert _number(cold["ours_s"]) and _number(cold["peer_s"])
 
@@ -56,7 +61,7 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
 
     table = data["table"]
     targets = {row["metric"] for row in table if row["target"]}
-    assert {"ingest time", "ask p50", "`cited ask` to first answer"} <= targets
+    assert {"ingest time", "ask p50", "read p50", "same answer as the peer", "`cited ask` to first answer"} <= targets
     assert all(row["met"] in (True, False) for row in table if row["target"])
 
     assert (out / "bench.png").read_bytes()[:8] == PNG_MAGIC

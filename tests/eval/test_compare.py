@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.compare import ANSWERERS, RETRIEVAL_MODES, run_comparison
+from eval.compare import ANSWERERS, RETRIEVAL_MODES, recorded_rules, run_comparison
 from eval.metrics import RETRIEVAL_KEYS, section_keys, summarize
 from eval.runner import run_questions
 
@@ -35,9 +35,7 @@ def test_comparison_shape_and_reuse(record, fake_retriever, fake_assistant) -> N
     assert list(result["retrieval"]) == list(RETRIEVAL_MODES)
     assert all(tuple(m) == RETRIEVAL_KEYS for m in result["retrieval"].values())
     assert list(result["answerers"]) == list(ANSWERERS)
-    assert all(
-        {s: tuple(v) for s, v in m.items()} == dict(section_keys()) for m in result["answerers"].values()
-    )
+    assert all({s: tuple(v) for s, v in m.items()} == dict(section_keys()) for m in result["answerers"].values())
     assert result["answerers"]["extractive"] == summarize(main)
     assert result["retrieval"]["fused"]["hit@1"] == 1.0
     assert result["retrieval"]["keyword"]["hit@1"] == 0.0  # the fake keyword mode reverses the order
@@ -48,9 +46,7 @@ def test_comparison_shape_and_reuse(record, fake_retriever, fake_assistant) -> N
     assert baseline["refusal"]["unanswerable_refused"] == 0.0  # and never refuses when it retrieved something
 
 
-def test_a_non_extractive_main_run_builds_the_extractive_assistant(
-    record, fake_retriever, fake_assistant
-) -> None:
+def test_a_non_extractive_main_run_builds_the_extractive_assistant(record, fake_retriever, fake_assistant) -> None:
     records = [record(id="a", question="who retook mosul", answers=["mosul"], evidence=["retaken by iraqi"])]
     built: list[str] = []
 
@@ -71,3 +67,22 @@ def test_a_non_extractive_main_run_builds_the_extractive_assistant(
     )
     assert built == ["extractive"]
     assert result["answerers"]["extractive"]["counts"]["questions"] == 1
+
+
+def test_the_recorded_rule_answerer_joins_the_comparison_of_a_bundled_set(
+    record, fake_retriever, fake_assistant
+) -> None:
+    """Its code is gone; its figures at its last commit are a row beside the answerers that run now."""
+    records = [record(id="a", question="who retook mosul", answers=["mosul"], evidence=["retaken by iraqi"])]
+    main_retriever = fake_retriever(CORPUS)
+    main = run_questions(records, fake_assistant(main_retriever), main_retriever, progress=False)
+    result = run_comparison(
+        records, main, "extractive", 2, lambda m: fake_retriever(CORPUS, m),
+        lambda name, r: fake_assistant(r), progress=False, dataset_file="eval/datasets/articles-heldout2.jsonl",
+    )  # fmt: skip
+    label, recorded = recorded_rules("articles-heldout2.jsonl")  # type: ignore[misc]
+    assert list(result["answerers"]) == [*ANSWERERS, label] and label == "rules @137deea (recorded)"
+    assert result["answerers"][label] == recorded
+    assert recorded["answer"]["contains"] == pytest.approx(0.742, abs=1e-3)  # the README's held-out 2 figure
+    assert set(recorded) >= {"answer", "citations", "refusal"}
+    assert recorded_rules("my-own-questions.jsonl") is None  # no recorded row for a set it never ran on

@@ -147,3 +147,17 @@ def test_every_sentence_of_the_bundled_index_round_trips(
             assert c.quote == original(p.path)[span.start : span.end] and c.quote.strip() == c.quote
             checked += 1
     assert checked > len(paragraphs)
+
+
+@pytest.mark.unit
+def test_a_citation_carries_its_answer_words_and_they_must_lie_inside_the_quote() -> None:
+    text = "Riverside- The old bridge reopened on Monday. Repairs cost 4.2 million dollars, the council said."
+    p = paragraph_at(text, 1)
+    q0 = ORIGINAL.index("Repairs cost")
+    q1 = ORIGINAL.index("said.") + len("said.")
+    a0 = ORIGINAL.index("4.2 million dollars")
+    c = make_citation(1, p, q0, q1, answer=(a0, a0 + len("4.2 million dollars")))
+    assert ORIGINAL[c.answer_start : c.answer_end] == "4.2 million dollars"  # type: ignore[misc]
+    assert make_citation(1, p, q0, q1).answer_start is None
+    with pytest.raises(ValueError, match="outside the quote"):
+        make_citation(1, p, q0, q1, answer=(p.start, p.start + 5))

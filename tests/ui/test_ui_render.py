@@ -134,9 +134,7 @@ def test_source_card_unknown_citation_and_unplaceable_quote() -> None:
 
 
 def test_refused_answer_looks_different() -> None:
-    answer = Answer(
-        question="What is the capital of France?", text="The articles don't answer this.", refused=True
-    )
+    answer = Answer(question="What is the capital of France?", text="The articles don't answer this.", refused=True)
     html = render.answer_html(answer, 0)
     assert 'class="cited-answer refused"' in html
     assert render.REFUSED_LABEL in html
@@ -166,3 +164,18 @@ def test_answer_markdown_for_api_clients() -> None:
 def test_paragraph_number() -> None:
     assert render.paragraph_number("001_abc#12") == 12
     assert render.paragraph_number("nohash") is None
+
+
+def test_source_card_marks_the_answer_words_inside_the_quote() -> None:
+    answer = make_answer(text_extra=f"{SCRIPT} ")
+    citation = answer.citations[0]
+    paragraph = answer.passages[0].paragraph
+    at = paragraph.start + paragraph.text.index("Iraqi forces")
+    citation.answer_start, citation.answer_end = at, at + len("Iraqi forces")
+    html = render.source_card_html(answer, 1, turn=0)
+    assert_inert(html)
+    mark = re.search(r"<mark>(.*?)</mark>", html)
+    assert mark is not None and '<strong class="cited-answer">Iraqi forces</strong>' in mark.group(1)
+    assert re.sub(r"</?strong[^>]*>", "", mark.group(1)) == render.esc(citation.quote)  # the quote stays whole
+    citation.answer_start, citation.answer_end = paragraph.start, paragraph.start + 3  # outside the quote
+    assert "cited-answer" not in render.source_card_html(answer, 1, turn=0)
