@@ -6,7 +6,9 @@ the one line a user sees.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +59,45 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return list(found)
 
 
+# Byte-order marks of the encodings a text file announces itself in (UTF-32 before UTF-16: its LE mark starts with
+# UTF-16's). UTF-8's is handled by "utf-8-sig".
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+MAX_CONTROL_SHARE = 0.02  # text has almost no control characters; random bytes decoded as latin-1 have ~23%
+MIN_CONTROLS = 16  # ...and a short file with a stray odd byte is still text
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
+
+
 def decode(data: bytes, path: Path) -> tuple[str, list[str]]:
-    """UTF-8 when it is, else a single-byte fallback, with a note saying so."""
+    """By byte-order mark, else UTF-8 when it is, else a single-byte fallback, with a note saying so; a file whose
+    decoded start is mostly control characters is binary, NUL bytes or not."""
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as err:
+                raise InputError(f"{path}: starts like {encoding.upper()} but is not; re-save it as UTF-8.") from err
+            return text, [f"{path}: decoded as {encoding.upper()} (it starts with a byte-order mark)."]
     if b"\x00" in data[:8192]:
         raise InputError(
             f"{path}: looks like a binary file (it contains NUL bytes); give cited text, Markdown or HTML."
         )
+    text, notes = _decode_8bit(data, path)
+    head = text[:8192]
+    controls = sum(1 for ch in head if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
+    if controls >= MIN_CONTROLS and controls / len(head) > MAX_CONTROL_SHARE:
+        raise InputError(
+            f"{path}: looks like a binary file ({controls / len(head):.0%} of its first characters are control "
+            "characters); give cited text, Markdown or HTML."
+        )
+    return text, notes
+
+
+def _decode_8bit(data: bytes, path: Path) -> tuple[str, list[str]]:
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as err:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +64,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: object) -> str:
+    """Text for the terminal with control characters made visible (``\\x1b``): an article's escape sequences
+    must not clear the screen or retitle the window when its words are printed."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
 def _print_answer(answer: object, as_json: bool) -> None:
     from index.models import Answer
 
@@ -71,15 +81,14 @@ def _print_answer(answer: object, as_json: bool) -> None:
         print(answer.model_dump_json(indent=2))
         return
     for notice in answer.notices:
-        print(f"note: {notice}", file=sys.stderr)
-    print(answer.text)
+        print(shown(f"note: {notice}"), file=sys.stderr)
+    print(shown(answer.text))
     if answer.citations:
         print()
         for c in answer.citations:
             mark = "" if c.verified else "  (UNVERIFIED)"
-            print(
-                f"[{c.n}] {c.title} — {c.source or c.doc_id}, ¶{c.paragraph_id.split('#')[-1]} ({c.paragraph_id}){mark}"
-            )
+            number = c.paragraph_id.split("#")[-1]
+            print(shown(f"[{c.n}] {c.title} — {c.source or c.doc_id}, ¶{number} ({c.paragraph_id}){mark}"))
     print(f"\n({answer.answerer}, {answer.timings.get('total', 0):.0f} ms)", file=sys.stderr)
 
 
@@ -112,7 +121,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
             continue
         if answer.standalone_question and answer.standalone_question != question:
-            print(f"(understood as: {answer.standalone_question})", file=sys.stderr)
+            print(shown(f"(understood as: {answer.standalone_question})"), file=sys.stderr)
         _print_answer(answer, False)
         history.append(answer)
     return 0

@@ -254,3 +254,32 @@ def test_discover_recurses_sorts_and_deduplicates(tmp_path: Path) -> None:
         (folder / name).write_text("x")
     found = discover([folder, folder / "a.md", folder / "sub"])
     assert found == [(folder / n).resolve() for n in ["a.md", "b.txt", "sub/c.html", "sub/d.HTM"]]
+
+
+def test_binary_file_without_nul_bytes_is_refused(tmp_path: Path) -> None:
+    """Random bytes with every 0x00 removed decode as latin-1; their control characters give them away."""
+    import random
+
+    noise = bytes(b for b in random.Random(7).randbytes(20_000) if b != 0)
+    path = tmp_path / "noise.txt"
+    path.write_bytes(noise)
+    with pytest.raises(InputError, match=r"noise\.txt: looks like a binary file \(\d+% of its first characters"):
+        read(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_text_with_a_byte_order_mark_is_decoded_by_it(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "wide.txt"
+    data = ARTICLE.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data  # the -be codec writes no mark of its own
+    path.write_bytes(data)
+    doc = read(path)
+    assert doc.text == ARTICLE
+    assert any("byte-order mark" in note for note in doc.notes), doc.notes
+
+
+def test_a_few_control_characters_do_not_make_an_article_binary(tmp_path: Path) -> None:
+    path = tmp_path / "escape.txt"
+    path.write_text(ARTICLE + "\x1b[2J one stray escape sequence.\n", encoding="utf-8")
+    assert "\x1b[2J" in read(path).text

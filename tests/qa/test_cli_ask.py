@@ -58,6 +58,13 @@ def test_ask_json_prints_the_whole_answer(
     assert any(
         "retook eastern Mosul" in c["quote"] or "recaptured eastern Mosul" in c["quote"] for c in data["citations"]
     )
+    cited = data["citations"][0]
+    assert cited["paragraph_id"] == "001_6433af30963515e2#7"  # the issue's example: its span and its paragraph
+    assert data["short_answer"] == "Iraqi forces"
+    assert cited["start"] <= cited["answer_start"] < cited["answer_end"] <= cited["end"]
+    assert (
+        original(passages[cited["paragraph_id"]]["path"])[cited["answer_start"] : cited["answer_end"]] == "Iraqi forces"
+    )
 
 
 def test_ask_json_refuses_what_the_articles_do_not_say(
@@ -114,3 +121,23 @@ def test_ask_reports_user_errors_with_exit_code_2(
 def test_ask_on_an_empty_index_says_to_ingest(capsys: pytest.CaptureFixture[str], fresh_settings: Settings) -> None:
     code, _, err = run(capsys, "ask", "Who retook eastern Mosul?", "--index-dir", str(fresh_settings.index_dir))
     assert code == 2 and "cited ingest" in err
+
+
+def test_control_characters_from_an_article_never_reach_the_terminal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """An article holding "\\e[2J" (clear screen) or "\\e]0;TITLE\\a" (retitle) is quoted with them made visible."""
+    from index.ingest import ingest
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "tty.txt").write_text(
+        "Terminal Story\n\nTown- The mayor \x1b[2Jopened the new library\x1b]0;PWNED\x07 on Monday, officials said.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=tmp_path / "index", articles_dir=folder, chroma_url=None)
+    ingest([folder], settings, progress=False)
+    code, out, err = run(capsys, "ask", "Who opened the new library?", "--index-dir", str(settings.index_dir))
+    assert code == 0
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b[2J" in out  # visible, not obeyed, and nothing of the article is dropped
