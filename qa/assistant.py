@@ -16,7 +16,7 @@ from index.settings import Settings, get_settings
 from qa.extractive import ExtractiveAnswerer
 from qa.followup import Query, Turn, needs_context, rewrite, turn_kind
 from qa.llm import LLMAnswerer, LLMUnavailableError
-from qa.retriever import QueryError, Retriever
+from qa.retriever import QueryError, Retriever, is_blank
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class Assistant:
 
     # --- input ---------------------------------------------------------------------------------------------------
     def _validate(self, question: str) -> tuple[str, list[str]]:
-        if not isinstance(question, str) or not question.strip():
-            raise QueryError("the question is empty; type a question about the articles")
+        if is_blank(question):
+            raise QueryError("the question is empty (or only invisible characters); type a question about the articles")
         question = " ".join(question.split())
         limit = self.settings.max_question_chars
         notices = []

@@ -9,6 +9,7 @@ gets cited.
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,6 +29,13 @@ MAX_K = 50
 
 class QueryError(ValueError):
     """A query or its options are invalid; the message says how."""
+
+
+def is_blank(text: object) -> bool:
+    """No visible character: empty, whitespace, or only invisible ones (zero-width spaces, joiners, controls)."""
+    if not isinstance(text, str):
+        return True
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
 @dataclass
@@ -98,9 +106,9 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> RetrievalResult:
         """Passages plus the query vector (the answerer reuses it) and timings."""
-        query = (query or "").strip()
-        if not query:
-            raise QueryError("the query is empty")
+        if is_blank(query):
+            raise QueryError("the query is empty (or only invisible characters)")
+        query = query.strip()
         k = self.settings.top_k if k is None else k
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")

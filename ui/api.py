@@ -100,10 +100,11 @@ class CitedService:
 
 # --- request and response models ----------------------------------------------------------------------------
 def _not_blank(value: str, what: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError(f"the {what} is empty; send a non-blank {what}")
-    return value
+    from qa.retriever import is_blank
+
+    if is_blank(value):
+        raise ValueError(f"the {what} is empty (or only invisible characters); send a non-blank {what}")
+    return value.strip()
 
 
 class Filters(BaseModel):

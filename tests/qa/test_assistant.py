@@ -67,7 +67,11 @@ def test_agreeing_articles_are_cited_together(
 
 
 # --- input limits --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("question", ["", "   ", "\n\t \n", None], ids=["empty", "spaces", "whitespace", "None"])
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "\n\t \n", "\u200b\u200d", None],
+    ids=["empty", "spaces", "whitespace", "zero-width", "None"],
+)
 def test_an_empty_question_is_a_query_error(assistant: Assistant, question: Any) -> None:
     with pytest.raises(QueryError, match="empty"):
         assistant.ask(question)
@@ -285,4 +289,3 @@ def test_the_checks_that_refuse_do_not_stop_true_answers(
     assert not answer.refused, answer.notices
     assert answer.short_answer and expected in answer.short_answer, answer.short_answer
     well_cited(answer, retriever.snapshot)
-

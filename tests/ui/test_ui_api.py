@@ -51,17 +51,16 @@ def test_retrieve_default_k_is_the_setting(server: LiveServer) -> None:
     [
         ({"query": ""}, "empty"),
         ({"query": "   \n\t "}, "empty"),
+        ({"query": "\u200b\u2060 \ufeff"}, "invisible characters"),
         ({"query": MOSUL, "k": 0}, "greater than or equal to 1"),
         ({"query": MOSUL, "k": 51}, "less than or equal to 50"),
         ({"query": "x" * 2001}, "at most 2000 characters"),
         ({"query": MOSUL, "filters": {"author": "x"}}, "unknown filter 'author'"),
         ({"k": 3}, "Field required"),
     ],
-    ids=["empty", "whitespace", "k=0", "k=51", "too-long", "unknown-filter", "missing"],
+    ids=["empty", "whitespace", "zero-width", "k=0", "k=51", "too-long", "unknown-filter", "missing"],
 )
-def test_retrieve_invalid_input_is_422_with_a_message(
-    server: LiveServer, body: dict[str, Any], expected: str
-) -> None:
+def test_retrieve_invalid_input_is_422_with_a_message(server: LiveServer, body: dict[str, Any], expected: str) -> None:
     response = post(server, "/api/retrieve", body)
     assert response.status_code == 422, response.text
     payload = response.json()
@@ -81,9 +80,7 @@ def test_filters_restrict_results(server: LiveServer) -> None:
 
     sources = sorted({p["paragraph"]["source"] for p in everything if p["paragraph"]["source"]})
     assert sources, "the bundled articles name at least one outlet"
-    by_source = post(
-        server, "/api/retrieve", {"query": MOSUL, "k": 10, "filters": {"source": [sources[0]]}}
-    ).json()
+    by_source = post(server, "/api/retrieve", {"query": MOSUL, "k": 10, "filters": {"source": [sources[0]]}}).json()
     assert by_source["passages"]
     assert {p["paragraph"]["source"] for p in by_source["passages"]} == {sources[0]}
 
@@ -116,6 +113,8 @@ def test_ask_follow_up_uses_history(server: LiveServer) -> None:
 def test_ask_limits(server: LiveServer) -> None:
     empty = post(server, "/api/ask", {"question": "  "})
     assert empty.status_code == 422 and "empty" in empty.json()["message"]
+    invisible = post(server, "/api/ask", {"question": "\u200b"})
+    assert invisible.status_code == 422 and "invisible characters" in invisible.json()["message"]
     huge = post(server, "/api/ask", {"question": "x" * 20_001})
     assert huge.status_code in (413, 422) and "20000" in huge.json()["message"]
     long_question = "Who retook eastern Mosul? " + "please " * 400  # > max_question_chars (2,000), < 20,000
