@@ -64,6 +64,10 @@ ABBREVIATIONS = frozenset(
 )
 
 # A candidate boundary: sentence-final punctuation, optional closing quotes/brackets, then whitespace.
+# A "sentence" longer than this is a run of text without sentence punctuation (a pasted table, a wall of words): it is
+# cut at the last space before the limit, so that a quote, a chunk and a reader's window stay bounded.
+MAX_SENTENCE_CHARS = 600
+
 _BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+)""")
 _NEXT_START = re.compile(r"""\s+["'“‘(\[]*[A-Z0-9]""")
 
@@ -103,6 +107,24 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        if e > s:
-            result.append((s + offset, e + offset))
+        for a, b in _bounded(text, s, e):
+            result.append((a + offset, b + offset))
     return result
+
+
+def _bounded(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut into pieces of at most MAX_SENTENCE_CHARS, at whitespace where there is any."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + 1, start + MAX_SENTENCE_CHARS + 1)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        pieces.append((start, piece_end))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append((start, end))
+    return pieces

@@ -46,8 +46,13 @@ def test_a_long_paragraph_is_cut_between_sentences() -> None:
     assert "".join("".join(c.text.split()) for c in chunks) == "".join(p.text.split())
 
 
-def test_a_single_sentence_longer_than_the_limit_stays_whole() -> None:
+def test_a_sentence_longer_than_the_sentence_bound_is_cut_and_no_chunk_exceeds_it() -> None:
+    """A 1,500-character run of words is three bounded pieces, each its own chunk (#14: a line with no full stop
+    used to become one chunk and one quote of its whole length)."""
+    from index.sentences import MAX_SENTENCE_CHARS
+
     text, p = _paragraph("The " + "word " * 300 + "end.")
     chunks = chunk_paragraph(p, max_chars=200)
-    assert p.text.startswith("The word")
-    assert len(chunks) == 1 and chunks[0].text == p.text
+    assert p.text.startswith("The word") and len(p.text) > 2 * MAX_SENTENCE_CHARS
+    assert len(chunks) == 3 and all(len(c.text) <= MAX_SENTENCE_CHARS for c in chunks)
+    assert " ".join(c.text for c in chunks) == p.text

@@ -75,3 +75,17 @@ def test_sentences_are_ordered_and_cover_the_text() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\n\t "])
 def test_blank_text_has_no_sentences(text: str) -> None:
     assert split_sentences(text) == []
+
+
+def test_a_run_without_sentence_punctuation_is_cut_at_spaces_into_bounded_pieces() -> None:
+    from index.sentences import MAX_SENTENCE_CHARS
+
+    text = " ".join(f"word{i}" for i in range(40_000))  # ~270,000 characters, not one full stop
+    spans = split_sentences(text, offset=7)
+    assert all(e - s <= MAX_SENTENCE_CHARS for s, e in spans)
+    assert len(spans) > len(text) // MAX_SENTENCE_CHARS
+    pieces = [text[s - 7 : e - 7] for s, e in spans]
+    assert " ".join(pieces) == text  # nothing lost, every cut at a space
+    assert all(not p.startswith(" ") and not p.endswith(" ") for p in pieces)
+    no_spaces = "x" * (MAX_SENTENCE_CHARS * 2 + 5)
+    assert [e - s for s, e in split_sentences(no_spaces)] == [MAX_SENTENCE_CHARS, MAX_SENTENCE_CHARS, 5]
