@@ -57,6 +57,14 @@ def _open_client(settings: Settings) -> Any:
         ) from err
 
 
+def _root_cause(err: BaseException) -> str:
+    """The innermost exception of a chain, named: chromadb wraps a refused connection in a bare ValueError."""
+    seen = err
+    while seen.__cause__ is not None or (seen.__context__ is not None and not seen.__suppress_context__):
+        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    return f"{type(seen).__name__}: {seen}"
+
+
 def chunk_metadata(chunk: Chunk, paragraph: Paragraph) -> dict[str, Any]:
     """Everything needed to rebuild the paragraph from Chroma alone (server mode on a fresh machine)."""
     return {
@@ -98,10 +106,23 @@ class ChromaStore:
         except IndexUnavailableError:
             raise
         except Exception as err:
+            if self.settings.chroma_url and not self._reachable():
+                raise IndexUnavailableError(
+                    f"cannot reach the Chroma server at {self.settings.chroma_url} ({_root_cause(err)}): start it "
+                    "or check CITED_CHROMA_URL; nothing was changed."
+                ) from err
             raise IndexUnavailableError(
-                f"Chroma failed to {action} at {self.location} ({type(err).__name__}: {err}). If the index is "
+                f"Chroma failed to {action} at {self.location} ({_root_cause(err)}). If the index is "
                 f"damaged, move {self.settings.index_dir} aside (or reset the server) and run `cited ingest` again."
             ) from err
+
+    def _reachable(self) -> bool:
+        """Whether the Chroma server answers its heartbeat now (a server that went down after we connected)."""
+        try:
+            self.client.heartbeat()
+        except Exception:
+            return False
+        return True
 
     # --- the pointer -------------------------------------------------------------------------------------------
     def _meta(self) -> Any:

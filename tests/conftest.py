@@ -17,22 +17,18 @@ does not send the embedded-store tests to a server.
 from __future__ import annotations
 
 import itertools
-import sys
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import free_port, running
+from processes import chroma_server_at
 
 from index.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTICLES_DIR = REPO_ROOT / "data" / "articles"
-SERVER_START_TIMEOUT_S = 60.0
 
 
 def _unique_collection(prefix: str = "t") -> str:
@@ -85,29 +81,8 @@ def fresh_settings(tmp_path: Path, articles_dir: Path) -> FreshSettings:
     return FreshSettings(index_dir=index_dir, articles_dir=articles_dir, chroma_url=None)
 
 
-def _chroma_executable() -> Path:
-    exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        pytest.fail(f"no `chroma` command next to {sys.executable}; install chromadb in this environment")
-    return exe
-
-
-def _heartbeat(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server on a free local port, for the whole session; yields its URL."""
-    data_dir = tmp_path_factory.mktemp("chroma-server")
-    log_path = data_dir.parent / f"{data_dir.name}.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [str(_chroma_executable()), "run", "--path", str(data_dir)]
-    cmd += ["--host", "127.0.0.1", "--port", str(port)]
-    with running(cmd, log_path, lambda: _heartbeat(url), SERVER_START_TIMEOUT_S, "the Chroma server"):
+    with chroma_server_at(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url

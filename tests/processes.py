@@ -6,6 +6,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -70,3 +71,33 @@ def running(
         yield proc
     finally:
         stop(proc)
+
+
+CHROMA_START_TIMEOUT_S = 60.0
+
+
+def _chroma_executable() -> Path:
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        pytest.fail(f"no `chroma` command next to {sys.executable}; install chromadb in this environment")
+    return exe
+
+
+def _heartbeat(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def chroma_server_at(data_dir: Path) -> Iterator[str]:
+    """A real `chroma run` server over `data_dir` on a free local port while the block runs; yields its URL."""
+    log_path = data_dir.parent / f"{data_dir.name}.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [str(_chroma_executable()), "run", "--path", str(data_dir)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port)]
+    with running(cmd, log_path, lambda: _heartbeat(url), CHROMA_START_TIMEOUT_S, "the Chroma server"):
+        yield url

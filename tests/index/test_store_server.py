@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from processes import chroma_server_at
 
 import ui.cli
 from index.ingest import ingest
@@ -113,6 +114,25 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path: Path, capsys: pytest.C
     assert code == 2
     assert captured.err.startswith("error: cannot reach the Chroma server at " + url)
     assert "Traceback" not in captured.err
+
+
+def test_a_server_that_goes_down_after_connecting_is_named_as_unreachable(
+    tmp_path: Path, articles_dir: Path, unique_collection: Callable[..., str]
+) -> None:
+    """Not "the index is damaged, reset the server": the server is down, and that is what to fix (#14 item 6)."""
+    data = tmp_path / "server-data"
+    data.mkdir()
+    with chroma_server_at(data) as url:
+        settings = Settings(chroma_url=url, collection=unique_collection(), index_dir=tmp_path / "index")
+        ingest([articles_dir], settings, progress=False)
+        store = ChromaStore(settings)
+        assert store.current() is not None  # connected, and the client is kept
+    with pytest.raises(IndexUnavailableError) as err:
+        store.current()
+    message = str(err.value)
+    assert message.startswith(f"cannot reach the Chroma server at {url}") and "CITED_CHROMA_URL" in message
+    assert "reset" not in message and "damaged" not in message
+    assert "ValueError" not in message.split("(")[1].split(":")[0]  # the real cause, not chromadb's wrapper
 
 
 def test_cli_ingest_and_status_with_a_server(
