@@ -163,6 +163,7 @@ def ingest(
         current = store.current()
         old = load_snapshot(store, settings, current) if current is not None else None
         manifest = old.manifest if old else {}
+        _refuse_name_clashes(parsed, manifest, report, skip_bad)
 
         for doc_id, doc in parsed.items():
             known = manifest.get(doc_id)
@@ -204,6 +205,26 @@ def ingest(
         _drop_stale_caches(settings, keep=snapshot.version)
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def _refuse_name_clashes(
+    parsed: dict[str, _Parsed], manifest: dict[str, DocRecord], report: IngestReport, skip_bad: bool
+) -> None:
+    """A file whose name an indexed file from another folder already has would silently replace that article (a
+    document is known by its file name): refuse it, unless the indexed file is gone (then it moved)."""
+    clashes = []
+    for doc_id, doc in list(parsed.items()):
+        known = manifest.get(doc_id)
+        if known is None or not known.path or known.path == doc.record.path or not Path(known.path).exists():
+            continue
+        clashes.append(
+            f"{doc.raw.path}: same file name (doc id {doc_id!r}) as {known.path}, which is already in the index; "
+            "rename one of them."
+        )
+        del parsed[doc_id]
+    if clashes and not skip_bad:
+        raise InputError("\n".join(clashes) + "\nNothing was changed in the index (or pass --skip-bad).")
+    report.skipped.extend(clashes)
 
 
 def _fill_totals(report: IngestReport, manifest: dict[str, DocRecord]) -> None:

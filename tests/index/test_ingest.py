@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,8 +90,11 @@ def test_the_mosul_paragraph_has_its_id_and_exact_offsets(
     articles_settings: Settings, articles_dir: Path, chroma_records: Callable[[Settings], dict[str, Any]]
 ) -> None:
     got = chroma_records(articles_settings)
-    hits = [(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
-                                                         strict=True) if MOSUL in text]
+    hits = [
+        (cid, text, meta)
+        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        if MOSUL in text
+    ]
     assert len(hits) == 1, hits
     chunk_id, text, meta = hits[0]
     assert chunk_id.startswith("001_6433af30963515e2#")
@@ -310,9 +314,7 @@ def test_a_single_file_from_elsewhere_does_not_remove_the_folders_documents(
 
 
 @pytest.fixture(scope="module")
-def small_index(
-    tmp_path_factory: pytest.TempPathFactory, write_corpus: Callable[..., Path]
-) -> tuple[Settings, Path]:
+def small_index(tmp_path_factory: pytest.TempPathFactory, write_corpus: Callable[..., Path]) -> tuple[Settings, Path]:
     """An index of two articles that the refusal tests try, and fail, to change. Files > 50 kB are refused."""
     root = tmp_path_factory.mktemp("small-index")
     folder = write_corpus(root / "news", ("bridge", "harvest"))
@@ -431,7 +433,9 @@ def test_skip_bad_ingests_the_good_files(
 
 
 def test_two_files_with_the_same_stem_are_a_clear_error(
-    fresh_settings: Settings, write_corpus: Callable[..., Path], tmp_path: Path,
+    fresh_settings: Settings,
+    write_corpus: Callable[..., Path],
+    tmp_path: Path,
     state_of: Callable[[Settings], tuple[str | None, int, list[str]]],
 ) -> None:
     first = write_corpus(tmp_path / "a", ("bridge",))
@@ -448,6 +452,34 @@ def test_two_files_with_the_same_stem_are_a_clear_error(
     (first / "bridge.html").write_text("<html><body><article><p>Other text.</p></article></body></html>")
     with pytest.raises(InputError, match="same file name"):
         ingest_quietly([first], fresh_settings)
+
+
+def test_a_same_named_file_from_another_folder_never_replaces_an_indexed_article(
+    fresh_settings: Settings,
+    write_corpus: Callable[..., Path],
+    tmp_path: Path,
+    state_of: Callable[[Settings], tuple[str | None, int, list[str]]],
+) -> None:
+    """`cited ingest A/` then `cited ingest B/`, both with bridge.txt: B's must not replace A's (#14 item 1)."""
+    first = write_corpus(tmp_path / "a", ("bridge",))
+    ingest_quietly([first], fresh_settings)
+    before = state_of(fresh_settings)
+    second = tmp_path / "b"
+    second.mkdir()
+    (second / "bridge.txt").write_text("Other Bridge\n\nElsewhere- A different story about a ferry.\n")
+    with pytest.raises(InputError) as err:
+        ingest_quietly([second], fresh_settings)
+    message = str(err.value)
+    assert str(second / "bridge.txt") in message and str(first / "bridge.txt") in message
+    assert "already in the index" in message and "Nothing was changed" in message
+    assert state_of(fresh_settings) == before  # A's article is still the one indexed
+    skipped = ingest_quietly([second], fresh_settings, skip_bad=True)
+    assert skipped.added == [] and skipped.updated == [] and len(skipped.skipped) == 1
+    assert state_of(fresh_settings) == before
+    # A file that really moved (its old path is gone) is an update, not a clash.
+    (first / "bridge.txt").rename(tmp_path / "moved.txt")
+    shutil.copy(tmp_path / "moved.txt", second / "bridge.txt")
+    assert ingest_quietly([second], fresh_settings).updated == ["bridge"]
 
 
 # --- an index that cannot be written or read ------------------------------------------------------
