@@ -108,15 +108,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def dataset_job(path: Path, settings: Settings, limit: int | None) -> Job:
-    """A JSON Lines set, its evidence checked against the article files the index is built from."""
-    corpus = read_corpus([settings.articles_dir]) if settings.articles_dir.exists() else None
+    """A JSON Lines set, its evidence checked against the paragraphs of the index it is evaluated on (the article
+    files of CITED_ARTICLES_DIR when there is no index yet)."""
+    corpus, name = _evidence_corpus(settings)
     if corpus is None:
-        print(
-            f"warning: {settings.articles_dir} not found; evidence strings are not checked", file=sys.stderr
-        )
-    records = load_dataset(path, corpus=corpus)
+        print(f"warning: {name}; evidence strings are not checked", file=sys.stderr)
+    records = load_dataset(path, corpus=corpus, corpus_name=name)
     info = {"path": str(path), "name": path.stem, "kind": "jsonl", "total": len(records), "limit": limit}
     return Job(path.stem, spread_sample(records, limit), settings, info)
+
+
+def _evidence_corpus(settings: Settings) -> tuple[list[str] | None, str]:
+    """The texts evidence must occur in, and a name for them."""
+    from index.opening import open_index
+
+    try:
+        paragraphs = open_index(settings).snapshot.paragraphs
+    except Exception:  # no index yet, or it cannot be opened: the run itself will say so
+        paragraphs = []
+    if paragraphs:
+        where = settings.chroma_url or settings.index_dir
+        return [p.text for p in paragraphs], f"the index at {where}: {len(paragraphs)} paragraphs"
+    if settings.articles_dir.exists():
+        return read_corpus([settings.articles_dir]), f"the article files in {settings.articles_dir}"
+    return None, f"no index and no {settings.articles_dir}"
 
 
 def squad_job(path: Path, settings: Settings, limit: int | None, cache: Path, progress: bool) -> Job:

@@ -55,8 +55,11 @@ class DatasetError(ValueError):
         super().__init__(f"{self.path}: {len(problems)} {noun}\n" + "\n".join(lines))
 
 
-def load_dataset(path: Path | str, corpus: Sequence[str] | None = None) -> list[EvalRecord]:
-    """Read and validate a JSON Lines question set; with `corpus`, every evidence string must occur in it."""
+def load_dataset(
+    path: Path | str, corpus: Sequence[str] | None = None, corpus_name: str = ""
+) -> list[EvalRecord]:
+    """Read and validate a JSON Lines question set; with `corpus`, every evidence string must occur in it
+    (`corpus_name` says which corpus that was, in the messages)."""
     path = Path(path)
     try:
         raw = path.read_text(encoding="utf-8")
@@ -83,7 +86,8 @@ def load_dataset(path: Path | str, corpus: Sequence[str] | None = None) -> list[
             for evidence in record.evidence:
                 needle = normalize_text(evidence)
                 if not any(needle in text for text in haystacks):
-                    problems.append((number, f"evidence not found in the corpus: {_clip(evidence)!r}"))
+                    where = f"the corpus ({corpus_name})" if corpus_name else "the corpus"
+                    problems.append((number, f"evidence not found in {where}: {_clip(evidence)!r}"))
         records.append(record)
     if not records and not problems:
         problems.append((0, "no questions in the file"))

@@ -14,6 +14,7 @@ import pytest
 
 from eval.cli import main
 from eval.datasets import DEFAULT_DATASET
+from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "data" / "articles"
@@ -106,9 +107,7 @@ def load_report(folder: Path) -> dict[str, Any]:
 
 # --- unit: a stand-in qa package
 @pytest.fixture
-def fake_qa(
-    monkeypatch: pytest.MonkeyPatch, corpus: Path, fake_retriever, fake_assistant
-) -> list[tuple[Any, ...]]:
+def fake_qa(monkeypatch: pytest.MonkeyPatch, corpus: Path, fake_retriever, fake_assistant) -> list[tuple[Any, ...]]:
     """Replace `qa` with fakes reading the article files of the settings they get; record what is built."""
     built: list[tuple[Any, ...]] = []
 
@@ -127,17 +126,17 @@ def fake_qa(
 
     class Assistant:
         @classmethod
-        def from_defaults(
-            cls, settings: Any = None, answerer: str | None = None, retriever: Any = None
-        ) -> Any:
+        def from_defaults(cls, settings: Any = None, answerer: str | None = None, retriever: Any = None) -> Any:
             built.append(("assistant", answerer))
             return fake_assistant(retriever)
 
     module = types.ModuleType("qa")
+    module.__path__ = importlib.import_module("qa").__path__  # its light submodules (qa.citations…) stay real
     module.Retriever = Retriever  # type: ignore[attr-defined]
     module.Assistant = Assistant  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "qa", module)
     monkeypatch.setenv("CITED_ARTICLES_DIR", str(corpus))
+    monkeypatch.setenv("CITED_INDEX_DIR", str(corpus.parent / "no-index"))  # the fakes read the article files
     monkeypatch.delenv("CITED_ANSWERER", raising=False)
     monkeypatch.delenv("CITED_TOP_K", raising=False)
     import index.status
@@ -151,9 +150,7 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
     # qa.answer_text (the shared answer normalisation) is light; the answerer, the reader and the stores are not.
     heavy = "('qa.assistant', 'qa.retriever', 'qa.reader.model', 'matplotlib', 'torch', 'chromadb', 'transformers')"
     code = f"import sys, eval.cli; print([m for m in {heavy} if m in sys.modules])"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
 
 
@@ -208,21 +205,15 @@ def test_follow_ups_are_scored_on_their_rewritten_question(
 
 
 @pytest.mark.unit
-def test_limit_takes_a_spread_out_sample(
-    fake_qa: list[tuple[Any, ...]], dataset: Path, tmp_path: Path
-) -> None:
-    assert (
-        main(["--dataset", str(dataset), "--out", str(tmp_path / "o"), "--limit", "2", "--no-progress"]) == 0
-    )
+def test_limit_takes_a_spread_out_sample(fake_qa: list[tuple[Any, ...]], dataset: Path, tmp_path: Path) -> None:
+    assert main(["--dataset", str(dataset), "--out", str(tmp_path / "o"), "--limit", "2", "--no-progress"]) == 0
     report = load_report(tmp_path / "o")
     assert [q["id"] for q in report["questions"]] == ["q1", "q3"]
     assert report["dataset"]["total"] == 4 and report["dataset"]["limit"] == 2
 
 
 @pytest.mark.unit
-def test_compare_runs_every_mode_and_answerer(
-    fake_qa: list[tuple[Any, ...]], dataset: Path, tmp_path: Path
-) -> None:
+def test_compare_runs_every_mode_and_answerer(fake_qa: list[tuple[Any, ...]], dataset: Path, tmp_path: Path) -> None:
     assert main(["--dataset", str(dataset), "--out", str(tmp_path / "o"), "--compare", "--no-progress"]) == 0
     report = load_report(tmp_path / "o")
     assert (tmp_path / "o" / "compare.png").read_bytes()[:4] == b"\x89PNG"
@@ -259,9 +250,7 @@ def test_default_dataset_and_out_dir(
 
 
 @pytest.mark.unit
-def test_several_datasets_get_a_folder_each(
-    fake_qa: list[tuple[Any, ...]], dataset: Path, tmp_path: Path
-) -> None:
+def test_several_datasets_get_a_folder_each(fake_qa: list[tuple[Any, ...]], dataset: Path, tmp_path: Path) -> None:
     other = write_dataset(tmp_path / "other.jsonl", RECORDS[:1])
     assert main(["--dataset", str(dataset), str(other), "--out", str(tmp_path / "o"), "--no-progress"]) == 0
     assert load_report(tmp_path / "o" / "mini")["counts"]["questions"] == 4
@@ -302,9 +291,7 @@ def test_squad_run_uses_its_own_corpus_and_index(
     import index.ingest
 
     ingested: list[Any] = []
-    monkeypatch.setattr(
-        index.ingest, "ingest", lambda paths, settings, progress=True: ingested.append(settings)
-    )
+    monkeypatch.setattr(index.ingest, "ingest", lambda paths, settings, progress=True: ingested.append(settings))
     argv = ["--squad", str(squad_file), "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "o")]
     assert main([*argv, "--no-progress"]) == 0
     report = load_report(tmp_path / "o")
@@ -415,3 +402,18 @@ def test_squad_dev_sample_of_300(tmp_path: Path) -> None:
     assert report["corpus"]["documents"] == 48 and report["corpus"]["paragraphs"] == 2067
     assert len(report["by_category"]) == 48
     assert 0.0 <= report["retrieval"]["hit@10"] <= 1.0
+
+
+@pytest.mark.integration
+def test_evidence_is_checked_against_the_index_under_evaluation_and_named(
+    articles_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#14 item 11: the articles directory may hold other files than the index; the index is what is evaluated."""
+    elsewhere = tmp_path / "other-articles"
+    elsewhere.mkdir()
+    (elsewhere / "ferry.txt").write_text("Ferry\n\nLakeport- Seven villages were liberated by a ferry.\n")
+    monkeypatch.setenv("CITED_ARTICLES_DIR", str(elsewhere))  # holds the evidence, but it is not the index
+    bad = write_dataset(tmp_path / "mine.jsonl", RECORDS[:2])
+    assert main(["--dataset", str(bad), "--index-dir", str(articles_settings.index_dir), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"evidence not found in the corpus (the index at {articles_settings.index_dir}: 55 paragraphs)" in err
