@@ -19,7 +19,7 @@ from qa.citations import make_citation
 from qa.reader.model import Reader, shared_reader
 
 AGREE_F1 = 0.5  # two spans agree when their SQuAD token F1 is at least this ("Iraqi forces" ~ "Iraqi troops")
-CONFLICT_GAP = 1.0  # a span that shares no word with the answer and scores within this many logits of it differs
+CONFLICT_GAP = 1.0  # a span sharing no word with the answer, as sure of itself (score and margin within this), differs
 MAX_CITATIONS = 3
 REFUSAL = "The articles don't answer this question."
 
@@ -61,7 +61,11 @@ class ExtractiveAnswerer:
             if paragraph.doc_id in cited_docs or len(citations) >= self.max_citations:
                 continue
             agreement = token_f1(best.text, other.text)
-            differs = agreement == 0.0 and best.score - other.score <= CONFLICT_GAP
+            differs = (
+                agreement == 0.0
+                and best.score - other.score <= CONFLICT_GAP
+                and best.margin - other.margin <= CONFLICT_GAP
+            )
             if agreement < AGREE_F1 and not differs:
                 continue
             n = len(citations) + 1
