@@ -74,9 +74,6 @@ class Settings(BaseSettings):
     weight_dense: float = Field(default=0.3, ge=0)
     weight_sentence: float = Field(default=0.7, ge=0)
     weight_keyword: float = Field(default=2.0, ge=0)
-    # Spell out an acronym the articles define ("PMF" → "Popular Mobilization Forces") for keyword search; the
-    # one hand-written retrieval rule left, kept on the strength of the ablation in README, "Quality".
-    expand_acronyms: bool = True
 
     # Answering.
     answerer: AnswererName = "extractive"

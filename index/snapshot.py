@@ -68,7 +68,7 @@ class Snapshot:
         return np.flatnonzero(self.sentence_owner[:, 0] == paragraph_index)
 
     def derived(self, name: str, build: Callable[[Snapshot], T]) -> T:
-        """A table computed once from this version (IDF, acronyms, vocabulary…): it lives and dies with the
+        """A table computed once from this version (IDF, vocabulary…): it lives and dies with the
         snapshot, so a newer ingest never meets a stale one and nothing grows across versions."""
         if name not in self._derived:
             self._derived[name] = build(self)

@@ -18,7 +18,6 @@ import numpy as np
 from index.models import Passage
 from index.settings import Settings, get_settings
 from index.snapshot import Snapshot, keyword_tokenize
-from qa.acronyms import expand_acronyms
 from qa.index_handle import IndexHandle, shared_handle
 
 Mode = Literal["fused", "dense", "keyword"]
@@ -137,8 +136,7 @@ class Retriever:
             sentence = self._sentence_dense(snap, qvec, depth, flt)
         t1 = time.perf_counter()
         if self.mode in ("fused", "keyword"):
-            keyword_query = expand_acronyms(query, snap) if self.settings.expand_acronyms else query
-            keyword = self._keyword(snap, keyword_query, depth, flt)
+            keyword = self._keyword(snap, query, depth, flt)
         t2 = time.perf_counter()
         passages = self._fuse(snap, dense, sentence, keyword, k)
         timings = {
