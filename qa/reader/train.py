@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.reader.model import cpu_has_bf16
 from qa.reader.training_data import Example, load_examples
 from qa.reader.windows import Window, answer_tokens, encode, pad_batch
 
@@ -87,7 +88,7 @@ def _device_and_bf16(cfg: TrainConfig) -> tuple[str, bool]:
         return device, cfg.bf16
     if device == "cuda":
         return device, torch.cuda.is_bf16_supported()
-    return device, bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return device, cpu_has_bf16()
 
 
 def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
