@@ -9,15 +9,21 @@ and for a Chroma server, because both only need Chroma's own atomic metadata upd
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from index.models import Chunk, Paragraph
 from index.settings import Settings, apply_offline_guards
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class IndexUnavailableError(RuntimeError):
@@ -179,7 +185,26 @@ class ChromaStore:
         dropped = [n for n in self.versions() if n not in live]
         for name in dropped:
             self._guard("delete an old collection", self.client.delete_collection, name)
+        if not self.settings.chroma_url:
+            self.reclaim_disk()
         return dropped
+
+    def reclaim_disk(self) -> list[Path]:
+        """Remove vector-segment folders of the embedded store that no collection uses any more.
+
+        Chroma deletes a collection's rows but leaves its HNSW folder (`<chroma>/<segment uuid>/`) on disk, so every
+        retired version and every killed ingest's partial one would stay there. The live segments are the ones its
+        own `segments` table lists; any other uuid-named folder is an orphan."""
+        folder = self.settings.chroma_dir
+        database = folder / "chroma.sqlite3"
+        if not database.is_file():
+            return []
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            live = {row[0] for row in connection.execute("SELECT id FROM segments")}
+        orphans = [d for d in folder.iterdir() if d.is_dir() and _UUID.fullmatch(d.name) and d.name not in live]
+        for orphan in orphans:
+            shutil.rmtree(orphan, ignore_errors=True)
+        return orphans
 
     # --- records -----------------------------------------------------------------------------------------------
     def batch_size(self) -> int:

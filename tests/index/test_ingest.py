@@ -66,6 +66,8 @@ def test_the_bundled_folder_gives_five_documents(articles_settings: Settings, ar
     assert status["paragraphs"] == len(opened.snapshot.paragraphs) == 55
     assert status["chunks"] == opened.collection.count() == sum(r.chunks for r in manifest.values())
     assert status["last_ingest"] != "never"
+    on_disk = sum(f.stat().st_size for f in articles_settings.index_dir.rglob("*") if f.is_file())
+    assert status["disk_mb"] == round(on_disk / 1e6, 1) and status["disk_mb"] > 0
     assert sorted(manifest) == sorted(p.stem for p in articles_dir.glob("*.txt"))
     for doc_id, record in manifest.items():
         path = Path(record.path)
@@ -710,3 +712,28 @@ def test_a_killed_ingest_leaves_the_previous_version_live(tmp_path: Path) -> Non
     assert ChromaStore(settings).versions() == [rerun.version]
     assert cache_folders(settings) == [rerun.version]
     assert open_index(settings).collection.count() == rerun.chunks == 150
+
+
+def test_retired_versions_free_their_disk(
+    fresh_settings: Settings, write_corpus: Callable[..., Path], tmp_path: Path
+) -> None:
+    """#14 item 5: every publishing ingest used to leave the previous version's vector folder in <index>/chroma."""
+    import re
+
+    folder = write_corpus(tmp_path / "news", ("bridge", "harvest"))
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+    def segment_folders() -> set[str]:
+        return {d.name for d in fresh_settings.chroma_dir.iterdir() if d.is_dir() and uuid.fullmatch(d.name)}
+
+    ingest_quietly([folder], fresh_settings)
+    after_one = segment_folders()
+    for i in range(3):  # three more published versions
+        (folder / "bridge.txt").write_text(f"Bridge Story {i}\n\nTown- The bridge was repaired for the {i}th time.\n")
+        assert ingest_quietly([folder], fresh_settings).updated == ["bridge"]
+    # one version's worth of vector folders, not four
+    assert len(segment_folders()) == len(after_one)
+    orphan = fresh_settings.chroma_dir / "00000000-0000-0000-0000-000000000000"  # what a killed ingest leaves
+    orphan.mkdir()
+    ingest_quietly([folder], fresh_settings)  # a no-op run tidies too
+    assert not orphan.exists() and len(segment_folders()) == len(after_one)
