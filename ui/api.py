@@ -15,6 +15,7 @@ import contextlib
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -212,6 +213,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     500: {"model": ErrorResponse, "description": "server-side failure (details in the server log)"},
     503: {"model": ErrorResponse, "description": "no index yet: run `cited ingest`"},
 }
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "no or wrong HTTP Basic credentials (CITED_AUTH)"},
+    429: {"model": ErrorResponse, "description": "too many failed logins from this address; see Retry-After"},
+}
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -255,14 +260,35 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
-def basic_auth_dependency(user: str, password: str) -> Any:
-    """HTTP Basic auth for /api/* when the server is reachable beyond this machine."""
-    security = HTTPBasic(realm="cited")
+MAX_FAILED_LOGINS = 5  # per client address and LOGIN_WINDOW_S; then 429 until the window has passed
+LOGIN_WINDOW_S = 60.0
 
-    def check(credentials: HTTPBasicCredentials = Depends(security)) -> None:  # noqa: B008
+
+def basic_auth_dependency(user: str, password: str) -> Any:
+    """HTTP Basic auth for /api/* when the server is reachable beyond this machine; a client that keeps guessing
+    wrong is refused (429) for the rest of a minute instead of being let to try as fast as it can."""
+    security = HTTPBasic(realm="cited")
+    failures: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    def check(request: Request, credentials: HTTPBasicCredentials = Depends(security)) -> None:  # noqa: B008
+        client = request.client.host if request.client else "?"
+        now = time.monotonic()
+        with lock:
+            recent = [t for t in failures.get(client, []) if now - t < LOGIN_WINDOW_S]
+            failures[client] = recent
+            if len(recent) >= MAX_FAILED_LOGINS:
+                wait = int(LOGIN_WINDOW_S - (now - recent[0])) + 1
+                raise HTTPException(
+                    status.HTTP_429_TOO_MANY_REQUESTS,
+                    f"too many failed logins from {client}; try again in {wait} s",
+                    headers={"Retry-After": str(wait)},
+                )
         ok_user = secrets.compare_digest(credentials.username.encode(), user.encode())
         ok_password = secrets.compare_digest(credentials.password.encode(), password.encode())
         if not (ok_user and ok_password):
+            with lock:
+                failures[client].append(now)
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "wrong user or password",
@@ -293,15 +319,17 @@ def create_app(
         title="cited",
         summary="Answers from news articles, each claim cited to an exact source paragraph.",
         version="0.1.0",
-        docs_url="/docs",
+        docs_url=None if auth else "/docs",  # behind a login, the schema and its page want the login too
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None if auth else "/openapi.json",
     )
     app.state.service = service
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     dependencies = [Depends(basic_auth_dependency(*auth))] if auth else []
-    router = APIRouter(prefix="/api", tags=["cited"], dependencies=dependencies)
+    router = APIRouter(
+        prefix="/api", tags=["cited"], dependencies=dependencies, responses=AUTH_ERRORS if auth else None
+    )
 
     @router.post("/retrieve", response_model=RetrieveResponse, responses=ERRORS)
     def retrieve(body: RetrieveRequest) -> RetrieveResponse:
@@ -341,7 +369,23 @@ def create_app(
             )
 
     app.include_router(router)
+    if auth:
+        _protected_docs(app, dependencies)
     return app
+
+
+def _protected_docs(app: FastAPI, dependencies: list[Any]) -> None:
+    """/openapi.json and /docs behind the same HTTP Basic login as /api/*."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=dependencies)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=dependencies)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="cited")
 
 
 def service_of(app: FastAPI) -> CitedService:

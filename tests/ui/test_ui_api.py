@@ -174,3 +174,15 @@ def test_api_wants_basic_auth_when_configured(articles_settings: Settings) -> No
         assert httpx.get(f"{live.url}/api/health", auth=("reader", "s3cret"), timeout=30).status_code == 200
         # The chat's own API refuses anonymous callers too (Gradio auth).
         assert httpx.get(f"{live.url}/config", timeout=30).status_code == 401
+        # So do the schema and its page (#14 hardening).
+        for path in ("/openapi.json", "/docs"):
+            assert httpx.get(f"{live.url}{path}", timeout=30).status_code == 401, path
+            assert httpx.get(f"{live.url}{path}", auth=("reader", "s3cret"), timeout=30).status_code == 200, path
+        schema = httpx.get(f"{live.url}/openapi.json", auth=("reader", "s3cret"), timeout=30).json()
+        assert "429" in schema["paths"]["/api/ask"]["post"]["responses"]
+        # A client that keeps guessing is refused for the rest of the minute, even with the right password.
+        for _ in range(4):  # with the wrong password above, five failures
+            assert httpx.get(f"{live.url}/api/health", auth=("reader", "guess"), timeout=30).status_code == 401
+        blocked = httpx.get(f"{live.url}/api/health", auth=("reader", "s3cret"), timeout=30)
+        assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+        assert "too many failed logins" in blocked.json()["detail"]
