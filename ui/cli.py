@@ -216,6 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, IndexUnavailableError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except RuntimeError as err:
+        from qa.reader.model import ReaderModelError  # here, not at the top: `cited --help` loads no model code
+
+        if not isinstance(err, ReaderModelError):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -141,3 +141,15 @@ def test_control_characters_from_an_article_never_reach_the_terminal(
     assert code == 0
     assert "\x1b" not in out + err and "\x07" not in out + err
     assert "\\x1b[2J" in out  # visible, not obeyed, and nothing of the article is dropped
+
+
+def test_missing_reader_weights_are_a_clear_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], articles_settings: Settings, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-weights"
+    empty.mkdir()
+    monkeypatch.setenv("CITED_READER_DIR", str(empty))
+    code, _, err = run(capsys, "ask", "Who retook eastern Mosul?", "--index-dir", str(articles_settings.index_dir))
+    assert code == 2
+    assert err.startswith(f"error: reader weights file {empty / 'config.json'} is missing") and "git checkout" in err
+    assert "Traceback" not in err
