@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eval.datasets import DEFAULT_DATASET, DatasetError, EvalRecord, load_dataset, read_corpus, spread_sample
+from qa.reader.training_data import CALIBRATION_FRACTION
 
 if TYPE_CHECKING:
     from eval.protocols import AnswererLike
@@ -69,9 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[*get_args(AnswererName), BASELINE],
         help="default: the configured answerer (CITED_ANSWERER)",
     )
-    parser.add_argument(
-        "--k", type=_positive_int, metavar="N", help="passages given to the answerer (default: top_k)"
-    )
+    parser.add_argument("--k", type=_positive_int, metavar="N", help="passages given to the answerer (default: top_k)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="default: reports/eval-<dataset name>")
     parser.add_argument(
         "--limit", type=_positive_int, metavar="N", help="evaluate N questions spread evenly over the set"
@@ -96,14 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--calibration-fraction",
         type=float,
-        default=0.5,
+        default=CALIBRATION_FRACTION,
         help="with --given-paragraph on SQuAD v2.0: share of articles the no-answer threshold is fitted on",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
-    parser.add_argument(
-        "--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)"
-    )
+    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)")
     return parser
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from eval.metrics import exact_match, f1_score
 from index.models import Paragraph
+from qa.reader.training_data import calibration_articles
 
 REFERENCE_POINTS = {
     "v1.1": [("logistic regression", 40.0, 51.0), ("DrQA reader", 69.4, 78.9), ("DistilBERT-base", 79.6, 86.8)],
@@ -100,7 +101,7 @@ def evaluate_given(path: Path, reader: Any, calibration_fraction: float, limit: 
         report["scores"] = _scores(preds, questions, None)
     else:
         n_articles = len(data["data"])
-        cut = int(n_articles * calibration_fraction)
+        cut = calibration_articles(n_articles, calibration_fraction)
         calib = [i for i, q in enumerate(questions) if q.article < cut]
         test = [i for i, q in enumerate(questions) if q.article >= cut]
         threshold, sweep = fit_threshold([preds[i] for i in calib], [questions[i] for i in calib])

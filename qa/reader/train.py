@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.reader.model import cpu_has_bf16
-from qa.reader.training_data import Example, load_examples
+from qa.reader.training_data import Example, load_calibration_examples, load_examples
 from qa.reader.windows import Window, answer_tokens, encode, pad_batch
 
 
@@ -42,6 +42,16 @@ class TrainConfig:
     threads: int = 0  # 0 = torch's default
     bf16: bool | None = None  # None = where the hardware has it (CUDA, or a CPU with AVX512-BF16/AMX): ~2.2x faster
     extra: dict[str, Any] = field(default_factory=dict)
+    # a SQuAD v2.0 file whose calibration articles join the training data (in-paragraph unanswerables)
+    calibration_file: Path | None = None
+
+
+def _training_examples(cfg: TrainConfig) -> list[Example]:
+    examples = load_examples(cfg.train_file, cfg.positives, cfg.negative_ratio, cfg.seed)
+    if cfg.calibration_file is not None:
+        examples += load_calibration_examples(cfg.calibration_file)
+        random.Random(cfg.seed).shuffle(examples)
+    return examples
 
 
 def _labelled_windows(tokenizer: Any, examples: list[Example], cfg: TrainConfig) -> list[tuple[Window, int, int]]:
@@ -108,7 +118,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     )
     device, bf16 = _device_and_bf16(cfg)
     model.to(device)
-    examples = load_examples(cfg.train_file, cfg.positives, cfg.negative_ratio, cfg.seed)
+    examples = _training_examples(cfg)
     labelled = _labelled_windows(tokenizer, examples, cfg)
     rng = random.Random(cfg.seed)
     batches: list[list[int]] = []
@@ -180,6 +190,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "examples": len(examples),
         "answerable_examples": sum(e.answerable for e in examples),
+        "calibration_examples": 0
+        if cfg.calibration_file is None
+        else len(load_calibration_examples(cfg.calibration_file)),
         "windows": len(labelled),
         "steps": total,
         "first_loss": sum(losses[:span]) / span,

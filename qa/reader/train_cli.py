@@ -28,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=DEFAULTS[name])
     for name in ("negative_ratio", "epochs", "learning_rate", "warmup_fraction", "weight_decay"):
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=DEFAULTS[name])
+    p.add_argument(
+        "--calibration-file",
+        type=Path,
+        help="SQuAD v2.0 file: its calibration articles (the first half) join the training data as in-paragraph "
+        "unanswerables; `cited eval --given-paragraph` then reports on the other half only",
+    )
     p.add_argument("--bf16", choices=["auto", "on", "off"], default="auto", help="bf16 autocast (auto: if supported)")
     p.add_argument("--install", action="store_true", help="copy the trained model into qa/reader/weights/")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -42,12 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.train_file.is_file():
         raise ValueError(f"training file {args.train_file} does not exist (SQuAD v1.1 train JSON expected)")
     numeric = {
-        k: getattr(args, k) for k in DEFAULTS if k not in ("train_file", "out_dir", "base_model", "bf16", "extra")
+        k: getattr(args, k)
+        for k in DEFAULTS
+        if k not in ("train_file", "out_dir", "base_model", "bf16", "extra", "calibration_file")
     }
     cfg = TrainConfig(
         train_file=args.train_file,
         out_dir=args.out,
         base_model=args.base_model or default_model_path(),
+        calibration_file=args.calibration_file,
         bf16={"auto": None, "on": True, "off": False}[args.bf16],
         **numeric,
     )

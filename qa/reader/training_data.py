@@ -4,6 +4,12 @@ A negative pairs a question with a paragraph of the same article that does not c
 paragraph that shares the most words with the question (the hard case a keyword retriever hands the reader), half a
 random one. Answers whose start offset is ambiguous in the rebuilt file (`ambiguous_start`) are left out: their
 first occurrence may be the wrong one, and there are more questions than a CPU run can use.
+
+Negatives from other paragraphs teach "this paragraph is about something else", not "this paragraph is on topic but
+does not say". SQuAD v2.0's unanswerable questions are the second kind, written against the paragraph they sit in.
+`load_calibration_examples` takes every question of the v2.0 dev file's calibration split (its first
+`CALIBRATION_FRACTION` of articles, the same split `cited eval --given-paragraph` fits its threshold on); the figures
+are reported on the other articles only.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+CALIBRATION_FRACTION = 0.5  # share of a SQuAD v2.0 file's articles that training and threshold fitting may see
 WORD = re.compile(r"\w+")
 STOPWORDS = frozenset(
     [
@@ -114,4 +121,25 @@ def load_examples(path: Path, positives: int, negative_ratio: float, seed: int) 
         if context is not None:
             examples.append(Example(qa["question"], context, -1))
     rng.shuffle(examples)
+    return examples
+
+
+def calibration_articles(n_articles: int, fraction: float = CALIBRATION_FRACTION) -> int:
+    """How many leading articles form the calibration split (the rest are reported on)."""
+    return int(n_articles * fraction)
+
+
+def load_calibration_examples(path: Path) -> list[Example]:
+    """Every question of a SQuAD v2.0 file's calibration articles: answers, and in-paragraph unanswerables."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    examples = []
+    for article in data[: calibration_articles(len(data))]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                answers = [a for a in qa.get("answers", []) if a["text"].strip() and not a.get("ambiguous_start")]
+                if qa.get("is_impossible"):
+                    examples.append(Example(qa["question"], paragraph["context"], -1))
+                elif answers:
+                    start, text = int(answers[0]["answer_start"]), answers[0]["text"]
+                    examples.append(Example(qa["question"], paragraph["context"], start, text))
     return examples
