@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from time import perf_counter
 
 from eval.protocols import RetrieverLike
-from index.models import Answer, Passage
+from index.models import Answer, AnswerPart, Passage
 from index.sentences import split_sentences
 from qa.citations import make_citation
 
@@ -18,15 +18,13 @@ NAME = "first-sentence"
 REFUSAL = "The articles don't say."
 
 
-def first_sentence_answer(
-    question: str, passages: Sequence[Passage], standalone_question: str = ""
-) -> Answer:
+def first_sentence_answer(question: str, passages: Sequence[Passage], standalone_question: str = "") -> Answer:
     """The first sentence of the top passage, cited as [1]; a refusal when nothing was retrieved."""
     if not passages:
         return Answer(
             question=question,
             standalone_question=standalone_question or question,
-            text=REFUSAL,
+            parts=[AnswerPart(kind="refusal", text=REFUSAL)],
             refused=True,
             answerer=NAME,
         )
@@ -34,11 +32,10 @@ def first_sentence_answer(
     spans = [(s.start, s.end) for s in top.sentences] or split_sentences(top.text, offset=top.start)
     start, end = spans[0] if spans else (top.start, top.end)
     citation = make_citation(1, top, start, end)
-    quote = citation.quote
     return Answer(
         question=question,
         standalone_question=standalone_question or question,
-        text=f"{quote} [1]",
+        parts=[AnswerPart(kind="quote", text=citation.quote, citations=[1])],
         short_answer=None,
         citations=[citation],
         passages=list(passages),

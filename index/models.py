@@ -7,7 +7,43 @@ what makes a citation checkable.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+PartKind = Literal[
+    "answer", "quote", "corroboration", "conflict", "differ", "refusal", "related", "sentence", "unsupported"
+]
+PROSE_KINDS = ("sentence", "unsupported")  # generated sentences: one paragraph of running text
+UNSUPPORTED_MARK = "⚠ unsupported"
+RELATED_HEADING = "Closest passages, as related reading:"
+# How each kind of part reads: literal words, and slots filled from the part ("{text}", "{answer}", "{cite}" for its
+# citations, "{cite0}"/"{cite1}" for one of them; "{body}"/"{end}": the text and its closing punctuation).
+# Styles: plain, bold, quote (curly quotes), cite (an [n] marker).
+PART_TEMPLATES: dict[str, list[tuple[str, str]]] = {
+    "answer": [("bold", "{text}")],
+    "quote": [("quote", "{text}"), ("plain", " "), ("cite", "{cite}")],
+    "corroboration": [("plain", "Also reported by "), ("cite", "{cite}"), ("plain", ": "), ("quote", "{text}")],
+    "conflict": [
+        ("plain", "Another article gives "),
+        ("bold", "{answer}"),
+        ("plain", " "),
+        ("cite", "{cite}"),
+        ("plain", ": "),
+        ("quote", "{text}"),
+    ],
+    "differ": [
+        ("plain", "The sources differ: {text} "),
+        ("cite", "{cite0}"),
+        ("plain", " versus {answer} "),
+        ("cite", "{cite1}"),
+        ("plain", "."),
+    ],
+    "refusal": [("plain", "{text}")],
+    "related": [("plain", "{text}")],
+    "sentence": [("plain", "{body}"), ("plain", " "), ("cite", "{cite}"), ("plain", "{end}")],
+    "unsupported": [("plain", "{text} (" + UNSUPPORTED_MARK + ")")],
+}
 
 
 class Span(BaseModel):
@@ -104,11 +140,67 @@ class Citation(BaseModel):
     answer_end: int | None = Field(default=None, description="end of the answer's words (file offsets, like start)")
 
 
+class AnswerPart(BaseModel):
+    """One piece of an answer as data. Every interface renders these (`segments()`); none parses `Answer.text`."""
+
+    kind: PartKind
+    text: str = Field(description="the words: a short answer, a verbatim quote, a generated sentence, a passage")
+    answer: str = Field(default="", description="conflict/differ: the other article's answer")
+    citations: list[int] = Field(default_factory=list, description="the [n] this part rests on")
+
+    def segments(self) -> list[tuple[str, str | int]]:
+        """(style, value) pairs: ("plain"|"bold"|"quote", words) or ("cite", n), in reading order."""
+        out: list[tuple[str, str | int]] = []
+        for style, template in PART_TEMPLATES[self.kind]:
+            if style != "cite":
+                body = self.text.rstrip(".!?")
+                words = template.format(text=self.text, answer=self.answer, body=body, end=self.text[len(body) :])
+                out.append((style, words))
+                continue
+            which = template.strip("{}").removeprefix("cite")  # "" = all of them, "0"/"1" = one
+            chosen = self.citations if not which else self.citations[int(which) : int(which) + 1]
+            out += [("cite", n) for n in chosen]
+        return out
+
+    def markdown(self) -> str:
+        """This part as markdown: **bold**, “quotes” (unless the quote brings its own), [n] markers."""
+        words = []
+        for style, value in self.segments():
+            if style == "cite":
+                words.append(f"[{value}]")
+            elif style == "bold":
+                words.append(f"**{value}**")
+            elif style == "quote" and str(value)[:1] not in "“\"‘'":
+                words.append(f"“{value}”")
+            else:
+                words.append(str(value))
+        return "".join(words).strip()
+
+
+def parts_markdown(parts: list[AnswerPart]) -> str:
+    """The answer's markdown: a paragraph per part, generated sentences run together, related reading a list."""
+    blocks: list[str] = []
+    previous = ""
+    for part in parts:
+        line = part.markdown()
+        if part.kind in PROSE_KINDS and previous in PROSE_KINDS:
+            blocks[-1] += " " + line
+        elif part.kind == "related" and previous == "related":
+            blocks[-1] += "\n- " + line
+        elif part.kind == "related":
+            blocks.append(f"{RELATED_HEADING}\n- {line}")
+        else:
+            blocks.append(line)
+        previous = part.kind
+    return "\n\n".join(blocks)
+
+
 class Answer(BaseModel):
     question: str
     standalone_question: str = Field(default="", description="the question after follow-up rewriting")
     context: str = Field(default="", description="an earlier question searched with a follow-up for its topic")
-    text: str = Field(description="markdown with [n] markers")
+    text: str = Field(default="", description="markdown with [n] markers (rendered from `parts` when they are given)")
+    parts: list[AnswerPart] = Field(default_factory=list, description="the answer as data, in reading order")
     short_answer: str | None = None
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
@@ -117,6 +209,12 @@ class Answer(BaseModel):
     notices: list[str] = Field(default_factory=list, description="things the user should know, e.g. truncation")
     unsupported: list[str] = Field(default_factory=list, description="generated sentences no source supports")
     timings: dict[str, float] = Field(default_factory=dict, description="milliseconds: retrieve, answer, total")
+
+    @model_validator(mode="after")
+    def _text_from_parts(self) -> Answer:
+        if self.parts and not self.text:
+            self.text = parts_markdown(self.parts)
+        return self
 
     @property
     def search_text(self) -> str:

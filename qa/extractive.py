@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from index.models import Answer, Citation, Paragraph, Passage, ReadSpan
+from index.models import Answer, AnswerPart, Citation, Paragraph, Passage, ReadSpan
 from index.settings import Settings
 from qa.answer_text import token_f1
 from qa.citations import make_citation
@@ -53,32 +53,30 @@ class ExtractiveAnswerer:
             return self.refusal(asked, passages, spans[0] if spans else None)
         best = confident[0]
         citations = [_cite(1, by_id[best.paragraph_id], best)]
-        lines = [f"**{best.text}**", f"{_quoted(citations[0].quote)} [1]"]
-        notes = []
+        parts = [
+            AnswerPart(kind="answer", text=best.text),
+            AnswerPart(kind="quote", text=citations[0].quote, citations=[1]),
+        ]
+        differing = []
         cited_docs = {by_id[best.paragraph_id].doc_id}
         for other in confident[1:]:
             paragraph = by_id[other.paragraph_id]
             if paragraph.doc_id in cited_docs or len(citations) >= self.max_citations:
                 continue
-            agreement = token_f1(best.text, other.text)
-            differs = (
-                agreement == 0.0
-                and best.score - other.score <= CONFLICT_GAP
-                and best.margin - other.margin <= CONFLICT_GAP
-            )
-            if agreement < AGREE_F1 and not differs:
+            relation = _relation(best, other)
+            if relation is None:
                 continue
             n = len(citations) + 1
             citations.append(_cite(n, paragraph, other))
             cited_docs.add(paragraph.doc_id)
-            if differs:
-                lines.append(f"Another article gives **{other.text}** [{n}]: {_quoted(citations[-1].quote)}")
-                notes.append(f"The sources differ: {best.text} [1] versus {other.text} [{n}].")
+            if relation == "conflict":
+                parts.append(AnswerPart(kind="conflict", text=citations[-1].quote, answer=other.text, citations=[n]))
+                differing.append(AnswerPart(kind="differ", text=best.text, answer=other.text, citations=[1, n]))
             else:
-                lines.append(f"Also reported by [{n}]: {_quoted(citations[-1].quote)}")
+                parts.append(AnswerPart(kind="corroboration", text=citations[-1].quote, citations=[n]))
         return Answer(
             question=asked,
-            text="\n\n".join(lines + notes),
+            parts=parts + differing,
             short_answer=best.text,
             citations=citations,
             passages=passages,
@@ -86,13 +84,15 @@ class ExtractiveAnswerer:
         )
 
     def refusal(self, asked: str, passages: list[Passage], closest: ReadSpan | None = None) -> Answer:
-        lines = [REFUSAL]
-        if passages:
-            lines.append("Closest passages, as related reading:")
-            for p in passages[:3]:
-                para = p.paragraph
-                first = para.sentence_texts()[0] if para.sentences else para.text
-                lines.append(f"- {para.title} ({para.source or para.doc_id}, paragraph {para.n}): {first}")
+        parts = [AnswerPart(kind="refusal", text=REFUSAL)]
+        for p in passages[:3]:
+            para = p.paragraph
+            first = para.sentence_texts()[0] if para.sentences else para.text
+            parts.append(
+                AnswerPart(
+                    kind="related", text=f"{para.title} ({para.source or para.doc_id}, paragraph {para.n}): {first}"
+                )
+            )
         if closest is None:
             reason = "no passage was found to read"
         else:
@@ -102,7 +102,7 @@ class ExtractiveAnswerer:
             )
         return Answer(
             question=asked,
-            text="\n".join(lines),
+            parts=parts,
             passages=passages,
             refused=True,
             answerer=self.name,
@@ -123,11 +123,15 @@ def _cite(n: int, paragraph: Paragraph, span: ReadSpan) -> Citation:
     return make_citation(n, paragraph, start, end, support=_support(span.margin), answer=(span.start, span.end))
 
 
+def _relation(best: ReadSpan, other: ReadSpan) -> str | None:
+    """ "agree" when the spans say the same (token F1), "conflict" when they share no word and are about as sure."""
+    agreement = token_f1(best.text, other.text)
+    if agreement >= AGREE_F1:
+        return "agree"
+    sure_alike = best.score - other.score <= CONFLICT_GAP and best.margin - other.margin <= CONFLICT_GAP
+    return "conflict" if agreement == 0.0 and sure_alike else None
+
+
 def _support(margin: float) -> float:
     """The margin as 0..1 (a logistic curve: 0.5 where the span and no-answer tie)."""
     return 1.0 / (1.0 + math.exp(-margin))
-
-
-def _quoted(text: str) -> str:
-    """Curly quotes around a quote, unless it already starts with its own quotation mark."""
-    return text if text[:1] in "“\"‘'" else f"“{text}”"

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from index.models import Answer, Citation, Passage
+from index.models import Answer, AnswerPart, Citation, Passage
 from index.sentences import split_sentences
 from index.settings import Settings
-from qa.citations import MARKER, make_citation, renumber
+from qa.citations import MARKER, make_citation, markers, renumber
 from qa.prompts import (
     ANSWER_SYSTEM_PROMPT,
     ANSWER_USER_PROMPT,
@@ -28,7 +28,6 @@ from qa.prompts import (
 from qa.terms import terms
 
 SUPPORTED_AT = 0.55
-UNSUPPORTED_MARK = "⚠ unsupported"
 
 
 class LLMUnavailableError(RuntimeError):
@@ -138,48 +137,63 @@ class LLMAnswerer:
     # --- checking ----------------------------------------------------------------------------------------------
     def check(
         self, reply: str, passages: list[Passage], snapshot: Any, embedder: Any
-    ) -> tuple[str, list[Citation], list[str]]:
-        """Renumbered text with unsupported sentences marked, the verified citations, and the unsupported sentences."""
+    ) -> tuple[list[AnswerPart], list[Citation], list[str]]:
+        """The reply as parts (supported sentences with their citations, unsupported ones marked), the verified
+        citations numbered in order of first use, and the unsupported sentences."""
         # "… in January. [1]" → "… in January [1]." so the marker stays with its sentence.
         reply = re.sub(r"([.!?])((?:\s*\[\d{1,3}\])+)", lambda m: m.group(2).rstrip() + m.group(1), reply.strip())
         text, order = renumber(reply, len(passages))
         cited = [passages[i - 1] for i in order]
         sentences = [text[s:e] for s, e in split_sentences(text)] or [text]
-        claims = [MARKER.sub("", s).strip() for s in sentences]
+        claims = [_bare(s) for s in sentences]
         vecs = embedder.encode(claims) if claims else np.zeros((0, 1))
         citations: dict[int, Citation] = {}
-        unsupported: list[str] = []
-        out: list[str] = []
+        kept: list[tuple[str, list[int]]] = []  # (claim, source numbers), or no numbers for an unsupported claim
         for sentence, claim, vec in zip(sentences, claims, vecs, strict=True):
-            nums = [int(m) for m in MARKER.findall(sentence)]
-            best: tuple[float, int, int, int] | None = None  # support, number, start, end
-            for n in nums:
-                passage = cited[n - 1]
-                pi = snapshot.by_id.get(passage.id)
-                if pi is None:
-                    continue
-                for row in snapshot.sentence_rows(pi):
-                    span = passage.paragraph.sentences[int(snapshot.sentence_owner[row, 1])]
-                    src = passage.paragraph.quote(span.start, span.end)
-                    support = 0.5 * float(snapshot.sentence_vectors[row] @ vec) + 0.5 * _overlap(claim, src)
-                    if best is None or support > best[0]:
-                        best = (support, n, span.start, span.end)
+            best = self._best_support(claim, vec, markers(sentence), cited, snapshot)
             if best is not None and best[0] >= SUPPORTED_AT:
                 support, n, start, end = best
                 if n not in citations or support > citations[n].support:
                     citations[n] = make_citation(n, cited[n - 1].paragraph, start, end, support)
-                out.append(sentence)
+                kept.append((claim, markers(sentence)))
             elif claim and claim.lower().rstrip(".") != DONT_KNOW:
-                unsupported.append(claim)
-                bare = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
-                unsupported[-1] = bare
-                out.append(f"{bare} ({UNSUPPORTED_MARK})")
-        # Only sources that ended up supporting something are cited; renumber once more so numbers stay dense.
-        kept_text = " ".join(out)
-        kept_text = MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in citations else "", kept_text)
-        final_text, final_order = renumber(kept_text, len(cited))
-        final = [citations[old].model_copy(update={"n": new}) for new, old in enumerate(final_order, start=1)]
-        return final_text, final, unsupported
+                kept.append((claim, []))
+        # Only sources that ended up supporting something are cited, numbered densely in order of first use.
+        final_order: list[int] = []
+        for _, nums in kept:
+            final_order += [n for n in nums if n in citations and n not in final_order]
+        new_number = {old: new for new, old in enumerate(final_order, start=1)}
+        parts = [
+            AnswerPart(
+                kind="sentence",
+                text=claim,
+                citations=list(dict.fromkeys(new_number[n] for n in nums if n in new_number)),
+            )
+            if nums
+            else AnswerPart(kind="unsupported", text=claim)
+            for claim, nums in kept
+        ]
+        final = [citations[old].model_copy(update={"n": new}) for old, new in new_number.items()]
+        return parts, final, [p.text for p in parts if p.kind == "unsupported"]
+
+    @staticmethod
+    def _best_support(
+        claim: str, vec: Any, numbers: list[int], cited: list[Passage], snapshot: Any
+    ) -> tuple[float, int, int, int] | None:
+        """(support, source number, start, end) of the cited sentence that best supports the claim."""
+        best: tuple[float, int, int, int] | None = None
+        for n in numbers:
+            passage = cited[n - 1]
+            row_of_paragraph = snapshot.by_id.get(passage.id)
+            if row_of_paragraph is None:
+                continue
+            for row in snapshot.sentence_rows(row_of_paragraph):
+                span = passage.paragraph.sentences[int(snapshot.sentence_owner[row, 1])]
+                source = passage.paragraph.quote(span.start, span.end)
+                support = 0.5 * float(snapshot.sentence_vectors[row] @ vec) + 0.5 * _overlap(claim, source)
+                if best is None or support > best[0]:
+                    best = (support, n, span.start, span.end)
+        return best
 
     def answer_from_reply(
         self, asked: str, reply: str, passages: list[Passage], snapshot: Any, embedder: Any
@@ -187,7 +201,7 @@ class LLMAnswerer:
         """The checked Answer, or None when nothing in the reply is supported (the caller falls back)."""
         if not reply.strip() or reply.strip().lower().startswith(DONT_KNOW):
             return None
-        text, citations, unsupported = self.check(reply, passages, snapshot, embedder)
+        parts, citations, unsupported = self.check(reply, passages, snapshot, embedder)
         if not citations:
             return None
         notices = (
@@ -197,13 +211,18 @@ class LLMAnswerer:
         )
         return Answer(
             question=asked,
-            text=text,
+            parts=parts,
             citations=citations,
             passages=passages,
             answerer=self.name,
             unsupported=unsupported,
             notices=notices,
         )
+
+
+def _bare(sentence: str) -> str:
+    """A generated sentence without its [n] markers (and without the space they leave before punctuation)."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
 
 
 def _overlap(claim: str, source: str) -> float:

@@ -1,9 +1,9 @@
 """Answers, citations and sources as HTML for the chat: pure functions, no Gradio.
 
 The one rule: every string that comes from an article, a model or the user goes through `esc()` before it
-touches HTML; the only raw markup is the fixed set of tags built here. A tiny markdown subset (paragraphs,
-`- ` lists, `**bold**`, `[n]` markers) is converted *after* escaping, so an article containing `<script>` or
-`<img onerror=…>` is shown as text and runs nothing.
+touches HTML; the only raw markup is the fixed set of tags built here. The answer is rendered from its parts
+(`Answer.parts`): the answerer's own markers become buttons, and an article's literal `[1]` or `**x**` inside a
+quote stays text, as does `<script>` or `<img onerror=…>`.
 
 Citation buttons carry their address in the `value` attribute ("turn:n"), not in `data-*` attributes: the
 Gradio Chatbot's HTML sanitiser strips `data-*` but keeps `value` (checked in Chromium with Gradio 6.31).
@@ -12,19 +12,12 @@ Gradio Chatbot's HTML sanitiser strips `data-*` but keeps `value` (checked in Ch
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 
-from index.models import Answer, Citation, Paragraph
+from index.models import PROSE_KINDS, RELATED_HEADING, Answer, AnswerPart, Citation, Paragraph
 
 REFUSED_LABEL = "Not in the articles"
-PANEL_HINT = (
-    "Click a citation such as [1] in an answer to see the paragraph it quotes, with the evidence highlighted."
-)
-
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_LIST_ITEM = re.compile(r"^\s*[-*]\s+")
+PANEL_HINT = "Click a citation such as [1] in an answer to see the paragraph it quotes, with the evidence highlighted."
 
 
 def esc(text: object) -> str:
@@ -48,40 +41,45 @@ def cite_button(turn: int, n: int, label: str | None = None, extra_class: str = 
     )
 
 
-def _inline(escaped: str, turn: int, known: set[int]) -> str:
-    """Bold and citation markers in one already-escaped line."""
-    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
+def part_html(part: AnswerPart, turn: int, known: set[int]) -> str:
+    """One answer part's words, escaped, with its citations as buttons (an [n] no citation backs stays text)."""
+    out = []
+    for style, value in part.segments():
+        if style == "cite":
+            n = int(value)
+            out.append(cite_button(turn, n) if n in known else f"[{n}]")
+        elif style == "bold":
+            out.append(f"<strong>{esc(value)}</strong>")
+        elif style == "quote" and str(value)[:1] not in "“\"‘'":
+            out.append(f"“{esc(value)}”")
+        else:
+            out.append(esc(value))
+    return "".join(out).strip()
 
-    def marker(match: re.Match[str]) -> str:
-        numbers = [int(x) for x in re.split(r"\s*,\s*", match.group(1))]
-        if not all(n in known for n in numbers):
-            return match.group(0)  # an [n] no citation backs stays literal text
-        return "".join(cite_button(turn, n) for n in numbers)
 
-    return _MARKER.sub(marker, escaped)
-
-
-def markdown_html(text: str, turn: int = 0, citations: Iterable[int] = ()) -> str:
-    """The answer's markdown subset → HTML, escaping first; no newlines in the output (see `answer_html`)."""
+def parts_html(parts: list[AnswerPart], turn: int = 0, citations: Iterable[int] = ()) -> str:
+    """The answer body: a <p> per part, generated sentences in one <p>, related reading as a list."""
     known = set(citations)
     out: list[str] = []
-    for block in re.split(r"\n\s*\n", (text or "").strip()):
-        # Consecutive lines of one kind form one element: text lines a <p> (with <br>), "- " lines a <ul>.
-        run_kind, run = "", list[str]()
-        for line in [ln for ln in block.split("\n") if ln.strip()] + [""]:
-            kind = "" if not line else ("li" if _LIST_ITEM.match(line) else "p")
-            if kind != run_kind and run:
-                if run_kind == "li":
-                    out.append("<ul>" + "".join(f"<li>{item}</li>" for item in run) + "</ul>")
-                else:
-                    out.append("<p>" + "<br>".join(run) + "</p>")
-                run = []
-            run_kind = kind
-            if kind == "li":
-                run.append(_inline(esc(_LIST_ITEM.sub("", line, count=1)), turn, known))
-            elif kind == "p":
-                run.append(_inline(esc(line.strip()), turn, known))
+    previous = ""
+    for part in parts:
+        html_part = part_html(part, turn, known)
+        if part.kind in PROSE_KINDS and previous in PROSE_KINDS:
+            out[-1] = out[-1].removesuffix("</p>") + " " + html_part + "</p>"
+        elif part.kind == "related":
+            if previous != "related":
+                out.append(f"<p>{esc(RELATED_HEADING)}</p><ul></ul>")
+            out[-1] = out[-1].removesuffix("</ul>") + f"<li>{html_part}</li></ul>"
+        else:
+            out.append(f"<p>{html_part}</p>")
+        previous = part.kind
     return "".join(out)
+
+
+def text_html(text: str) -> str:
+    """An answer that came without parts: its text shown as it is, escaped, nothing made live."""
+    return "".join("<p>" + "<br>".join(esc(line) for line in block.split("\n")) + "</p>"
+                   for block in (text or "").strip().split("\n\n") if block.strip())  # fmt: skip
 
 
 def citation_label(citation: Citation, paragraph: Paragraph | None = None) -> str:
@@ -107,15 +105,11 @@ def sources_list_html(answer: Answer, turn: int) -> str:
     if not answer.citations:
         return ""
     entries = [
-        cite_button(
-            turn, c.n, f"[{c.n}] {citation_label(c, paragraph_of(answer, c))}", extra_class="cite-source"
-        )
+        cite_button(turn, c.n, f"[{c.n}] {citation_label(c, paragraph_of(answer, c))}", extra_class="cite-source")
         for c in answer.citations
     ]
     return (
-        '<div class="cited-sources-list"><span class="cited-sources-label">Sources</span>'
-        + "".join(entries)
-        + "</div>"
+        '<div class="cited-sources-list"><span class="cited-sources-label">Sources</span>' + "".join(entries) + "</div>"
     )
 
 
@@ -133,14 +127,12 @@ def answer_html(answer: Answer, turn: int) -> str:
         parts.append(f'<div class="cited-understood">Understood as: {esc(answer.standalone_question)}</div>')
     parts.append(
         '<div class="cited-body">'
-        + markdown_html(answer.text, turn, (c.n for c in answer.citations))
+        + (parts_html(answer.parts, turn, (c.n for c in answer.citations)) if answer.parts else text_html(answer.text))
         + "</div>"
     )
     if answer.unsupported:
         items = "".join(f"<li>{esc(s)}</li>" for s in answer.unsupported)
-        parts.append(
-            f'<div class="cited-unsupported">⚠ Not supported by the sources, left out:<ul>{items}</ul></div>'
-        )
+        parts.append(f'<div class="cited-unsupported">⚠ Not supported by the sources, left out:<ul>{items}</ul></div>')
     parts.append(sources_list_html(answer, turn))
     total = answer.timings.get("total")
     timing = f" · {total:,.0f} ms" if total is not None else ""
@@ -216,8 +208,7 @@ def source_card_html(answer: Answer, n: int, turn: int) -> str:
     check = (
         '<div class="cited-check ok">✓ The highlighted words are verbatim from this paragraph.</div>'
         if verified
-        else '<div class="cited-check warn">⚠ The quoted evidence could not be verified in this paragraph.'
-        "</div>"
+        else '<div class="cited-check warn">⚠ The quoted evidence could not be verified in this paragraph.</div>'
     )
     others = [c for c in answer.citations if c.n != n]
     nav = ""

@@ -22,7 +22,8 @@ def offset_passage() -> Passage:
 
 def test_first_sentence_is_quoted_verbatim_and_cited() -> None:
     answer = first_sentence_answer("Who retook Mosul?", [offset_passage()])
-    assert answer.text == "Iraqi forces retook eastern Mosul in Jan. 2017. [1]"
+    assert answer.text == "“Iraqi forces retook eastern Mosul in Jan. 2017.” [1]"
+    assert [part.kind for part in answer.parts] == ["quote"]
     assert answer.short_answer is None and not answer.refused and answer.answerer == NAME
     (citation,) = answer.citations
     assert (citation.n, citation.paragraph_id, citation.verified) == (1, "doc#3", True)

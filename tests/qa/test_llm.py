@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from index.models import Answer, Passage
+from index.models import UNSUPPORTED_MARK, Answer, Passage, parts_markdown
 from index.settings import Settings
 from qa.assistant import Assistant
-from qa.llm import UNSUPPORTED_MARK, LLMAnswerer, LLMUnavailableError, build_messages
+from qa.llm import LLMAnswerer, LLMUnavailableError, build_messages
 from qa.prompts import ANSWER_SYSTEM_PROMPT
 from qa.retriever import Retriever
 
@@ -52,9 +52,10 @@ def test_a_supported_reply_keeps_its_verified_citation(
     checker: LLMAnswerer, passages: list[Passage], retriever: Retriever
 ) -> None:
     i = one_based(passages, "retook eastern Mosul")
-    text, citations, unsupported = checker.check(
+    parts, citations, unsupported = checker.check(
         f"Iraqi forces retook eastern Mosul in January [{i}].", passages, retriever.snapshot, retriever.embedder()
     )
+    text = parts_markdown(parts)
     assert text == "Iraqi forces retook eastern Mosul in January [1]."
     assert unsupported == [] and len(citations) == 1
     c = citations[0]
@@ -65,7 +66,8 @@ def test_a_supported_reply_keeps_its_verified_citation(
 def test_out_of_range_markers_are_dropped(checker: LLMAnswerer, passages: list[Passage], retriever: Retriever) -> None:
     i = one_based(passages, "retook eastern Mosul")
     reply = f"Iraqi forces retook eastern Mosul in January [9][{i}][0]."
-    text, citations, unsupported = checker.check(reply, passages, retriever.snapshot, retriever.embedder())
+    parts, citations, unsupported = checker.check(reply, passages, retriever.snapshot, retriever.embedder())
+    text = parts_markdown(parts)
     assert text == "Iraqi forces retook eastern Mosul in January [1]."
     assert [c.n for c in citations] == [1] and citations[0].paragraph_id == passages[i - 1].id
     assert unsupported == []
@@ -82,7 +84,8 @@ def test_markers_are_renumbered_by_first_use(
         dam: "Kurdish Peshmerga forces retook an area near the Mosul dam",
     }
     reply = f"{sentence[first]} [{first}]. {sentence[second]} [{second}]."
-    text, citations, unsupported = checker.check(reply, passages, retriever.snapshot, retriever.embedder())
+    parts, citations, unsupported = checker.check(reply, passages, retriever.snapshot, retriever.embedder())
+    text = parts_markdown(parts)
     assert text == f"{sentence[first]} [1]. {sentence[second]} [2]."
     assert [(c.n, c.paragraph_id) for c in citations] == [(1, passages[first - 1].id), (2, passages[second - 1].id)]
     assert unsupported == []
@@ -121,7 +124,8 @@ def test_a_marker_after_the_period_still_cites_the_sentence(
 ) -> None:
     i = one_based(passages, "retook eastern Mosul")
     reply = f"Iraqi forces retook eastern Mosul in January. [{i}]"
-    text, citations, unsupported = checker.check(reply, passages, retriever.snapshot, retriever.embedder())
+    parts, citations, unsupported = checker.check(reply, passages, retriever.snapshot, retriever.embedder())
+    text = parts_markdown(parts)
     assert unsupported == [] and [c.paragraph_id for c in citations] == [passages[i - 1].id]
     assert UNSUPPORTED_MARK not in text
 
@@ -149,7 +153,8 @@ def test_a_claim_taken_from_an_injected_instruction_is_not_supported(extra_setti
     found = r.retrieve("What color is the sky?", k=3)
     i = one_based(found, injection)
     checker = LLMAnswerer(llm_settings(extra_settings), llm=None)
-    text, citations, unsupported = checker.check(f"The sky is green [{i}].", found, r.snapshot, r.embedder())
+    parts, citations, unsupported = checker.check(f"The sky is green [{i}].", found, r.snapshot, r.embedder())
+    text = parts_markdown(parts)
     assert citations == [] and UNSUPPORTED_MARK in text
 
 

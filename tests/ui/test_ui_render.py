@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from index.models import Answer, Citation, Paragraph, Passage
+from index.models import Answer, AnswerPart, Citation, Paragraph, Passage
 from ui import render
 
 pytestmark = pytest.mark.unit
@@ -72,7 +72,7 @@ def make_answer(text_extra: str = "", title: str = "A title", source: str = "Alw
     )
     return Answer(
         question="Who retook eastern Mosul?",
-        text=f"**Iraqi forces**\n\n“{quote}” [1]",
+        parts=[AnswerPart(kind="answer", text="Iraqi forces"), AnswerPart(kind="quote", text=quote, citations=[1])],
         short_answer="Iraqi forces",
         citations=[citation],
         passages=[Passage(paragraph=paragraph, rank=1, score=0.03)],
@@ -86,10 +86,16 @@ def test_esc_escapes_markup_and_quotes() -> None:
     assert render.esc(None) == ""
 
 
-def test_markdown_subset_after_escaping() -> None:
-    html = render.markdown_html(f"**bold** {SCRIPT} [1] [9]\n\n- item {IMG}\n- two", turn=4, citations=[1])
-    assert "<strong>bold</strong>" in html
-    assert "&lt;script&gt;" in html and "<script" not in html
+def test_parts_render_escaped_with_the_answerers_markers_live() -> None:
+    parts = [
+        AnswerPart(kind="answer", text=f"bold {SCRIPT}"),
+        AnswerPart(kind="quote", text="quoted", citations=[1, 9]),
+        AnswerPart(kind="refusal", text="nothing"),
+        AnswerPart(kind="related", text=f"item {IMG}"),
+        AnswerPart(kind="related", text="two"),
+    ]
+    html = render.parts_html(parts, turn=4, citations=[1])
+    assert f"<strong>bold {render.esc(SCRIPT)}</strong>" in html and "<script" not in html
     assert '<button type="button" class="cite" value="4:1"' in html
     assert "[9]" in html and 'value="4:9"' not in html  # a marker no citation backs stays text
     assert html.count("<li>") == 2
@@ -97,9 +103,24 @@ def test_markdown_subset_after_escaping() -> None:
     assert_inert(html)
 
 
-def test_marker_lists_become_several_buttons() -> None:
-    html = render.markdown_html("claim [1, 2]", citations=[1, 2])
-    assert 'value="0:1"' in html and 'value="0:2"' in html
+def test_article_markup_inside_a_quote_stays_literal_text() -> None:
+    """An article's own `[1]` and `**x**` are words of the quote, not a citation button or bold (issue 14.8)."""
+    quote = "The report [1] called it **decisive** and [2] agreed."
+    html = render.parts_html([AnswerPart(kind="quote", text=quote, citations=[1])], turn=0, citations=[1, 2])
+    assert html.count("<button") == 1  # the answerer's own [1] after the quote, nothing inside it
+    assert "The report [1] called it **decisive** and [2] agreed." in html
+    assert "<strong>" not in html
+
+
+def test_generated_sentences_run_together_with_their_markers() -> None:
+    parts = [
+        AnswerPart(kind="sentence", text="Claim one.", citations=[1, 2]),
+        AnswerPart(kind="unsupported", text="Two."),
+    ]
+    html = render.parts_html(parts, citations=[1, 2])
+    assert html.count("<p>") == 1 and 'value="0:1"' in html and 'value="0:2"' in html
+    assert html.index("Claim one") < html.index('value="0:1"') < html.index('value="0:2"') < html.index("Two.")
+    assert "Two. (⚠ unsupported)" in html
 
 
 def test_answer_html_escapes_article_text_everywhere() -> None:
