@@ -11,12 +11,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from index.limits import is_blank
 from index.models import Answer
 from index.settings import Settings, get_settings
 from qa.extractive import ExtractiveAnswerer
 from qa.followup import Query, Turn, needs_context, rewrite, turn_kind
 from qa.llm import LLMAnswerer, LLMUnavailableError
-from qa.retriever import QueryError, Retriever, is_blank
+from qa.retriever import QueryError, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Assistant:
             elif isinstance(item, dict):
                 q = str(item.get("question") or item.get("content") or "")
                 turns.append(Turn(q, item.get("short_answer"), turn_kind(q)))
-            else:
+            elif not is_blank(item):  # an empty earlier turn carries nothing
                 key = tuple(t.question for t in turns) + (str(item),)
                 if key not in self._turn_cache:
                     if len(self._turn_cache) >= TURN_CACHE_SIZE:  # a long-running server must not grow forever

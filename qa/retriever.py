@@ -9,12 +9,12 @@ gets cited.
 from __future__ import annotations
 
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from index.limits import FILTER_KEYS, MAX_K, is_blank
 from index.models import Passage
 from index.settings import Settings, get_settings
 from index.snapshot import Snapshot, keyword_tokenize
@@ -22,19 +22,10 @@ from qa.index_handle import IndexHandle, shared_handle
 
 Mode = Literal["fused", "dense", "keyword"]
 MODES: tuple[str, ...] = ("fused", "dense", "keyword")
-FILTER_KEYS = ("doc_id", "source")
-MAX_K = 50
 
 
 class QueryError(ValueError):
     """A query or its options are invalid; the message says how."""
-
-
-def is_blank(text: object) -> bool:
-    """No visible character: empty, whitespace, or only invisible ones (zero-width spaces, joiners, controls)."""
-    if not isinstance(text, str):
-        return True
-    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
 @dataclass

@@ -53,10 +53,18 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
 
 @contextlib.contextmanager
 def running(
-    cmd: list[str], log_path: Path, ready: Callable[[], bool], timeout: float, what: str
+    cmd: list[str],
+    log_path: Path,
+    ready: Callable[[], bool],
+    timeout: float,
+    what: str,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `cmd`, wait until `ready()`, and stop it afterwards; fail with the server's output if it never is."""
-    env = {**os.environ, **OFFLINE_ENV}
+    """Start `cmd`, wait until `ready()`, and stop it afterwards; fail with the server's output if it never is.
+    `env` adds to (or, with "" for CITED_AUTH, clears from) this process's environment."""
+    env = {**os.environ, **OFFLINE_ENV, **(env or {})}
+    if not env.get("CITED_AUTH"):
+        env.pop("CITED_AUTH", None)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     try:
@@ -100,4 +108,29 @@ def chroma_server_at(data_dir: Path) -> Iterator[str]:
     cmd = [str(_chroma_executable()), "run", "--path", str(data_dir)]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
     with running(cmd, log_path, lambda: _heartbeat(url), CHROMA_START_TIMEOUT_S, "the Chroma server"):
+        yield url
+
+
+def _answers(url: str) -> bool:
+    """Any HTTP answer at all (a 401 behind a login counts): the server is up."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+CITED_START_TIMEOUT_S = 180.0
+
+
+@contextlib.contextmanager
+def cited_serve_at(index_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The real `cited serve` process over an existing embedded index, on a free local port; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "ui.serve", "--port", str(port), "--index-dir", str(index_dir)]
+    extra = {"CITED_CHROMA_URL": "", "CITED_AUTH": "", **(env or {})}
+    with running(cmd, log_path, lambda: _answers(f"{url}/api/health"), CITED_START_TIMEOUT_S, "cited serve", extra):
         yield url

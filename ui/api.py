@@ -5,29 +5,36 @@ and one Retriever per app, created on the first request that needs them and then
 the embedding model loads once. Endpoints are plain `def`s on purpose: FastAPI runs them in its threadpool,
 so a slow answer never blocks the event loop that also serves the Gradio chat.
 
-Errors are short JSON messages, never tracebacks: invalid input → 422, no index yet → 503 (telling to run
-`cited ingest`), anything else → 500 (the traceback goes to the server log only).
+Errors share one documented shape (`ui.api_errors.ErrorResponse`), never tracebacks: invalid input → 422, no
+index yet → 503 (telling to run `cited ingest`), a declared path with another method → 405, anything else → 500
+(the traceback goes to the server log only).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from index.limits import (
+    FILTER_KEYS,
+    MAX_HISTORY_TURNS,
+    MAX_K,
+    MAX_QUERY_CHARS,
+    MAX_QUESTION_CHARS,
+    is_blank,
+    visible_pattern,
+)
 from index.models import Answer, Passage
 from index.settings import Settings
-from index.store import IndexUnavailableError
+from ui.api_errors import AUTH_ERRORS, ERRORS, close_api_paths, errors_as_http, install_error_handlers
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -35,13 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_K = 50  # the Retriever's own bound (qa.retriever.MAX_K); repeated here so the schema documents it
-MAX_QUERY_CHARS = 2_000
-MAX_QUESTION_CHARS = (
-    20_000  # hard limit; questions over settings.max_question_chars are truncated with a notice
-)
-MAX_HISTORY_TURNS = 100
-FILTER_KEYS = ("doc_id", "source")
 EXAMPLE_QUESTION = "Who retook eastern Mosul?"
 
 
@@ -101,11 +101,13 @@ class CitedService:
 
 # --- request and response models ----------------------------------------------------------------------------
 def _not_blank(value: str, what: str) -> str:
-    from qa.retriever import is_blank
-
     if is_blank(value):
         raise ValueError(f"the {what} is empty (or only invisible characters); send a non-blank {what}")
     return value.strip()
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+FilterValue = NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)]  # the retriever's rule, in the schema
 
 
 class Filters(BaseModel):
@@ -113,10 +115,8 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    doc_id: str | list[str] | None = Field(
-        default=None, description="article id(s): file stems, e.g. 001_6433af30963515e2"
-    )
-    source: str | list[str] | None = Field(default=None, description='outlet(s), e.g. "Alwaght"')
+    doc_id: FilterValue | None = Field(default=None, description="article id(s), e.g. 001_6433af30963515e2")
+    source: FilterValue | None = Field(default=None, description='outlet(s), e.g. "Alwaght"')
 
     @model_validator(mode="before")
     @classmethod
@@ -137,7 +137,11 @@ class RetrieveRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"query": EXAMPLE_QUESTION, "k": 3}]}
     )
 
-    query: str = Field(max_length=MAX_QUERY_CHARS, description="what to search for (not blank)")
+    query: str = Field(
+        max_length=MAX_QUERY_CHARS,
+        description="what to search for (not blank)",
+        json_schema_extra=lambda schema: schema.update(pattern=visible_pattern()),
+    )
     k: int | None = Field(
         default=None, ge=1, le=MAX_K, description="how many passages; default: the top_k setting"
     )
@@ -168,6 +172,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(
         max_length=MAX_QUESTION_CHARS,
+        json_schema_extra=lambda schema: schema.update(pattern=visible_pattern()),
         description="the question (not blank); beyond the max_question_chars setting it is truncated, "
         "with a notice",
     )
@@ -192,7 +197,7 @@ class AskRequest(BaseModel):
     def _history(cls, value: list[str]) -> list[str]:
         if any(len(item) > MAX_QUESTION_CHARS for item in value):
             raise ValueError(f"a history item is longer than {MAX_QUESTION_CHARS:,} characters")
-        return [item for item in value if item.strip()]
+        return [item for item in value if not is_blank(item)]  # an empty earlier turn carries nothing
 
 
 class Health(BaseModel):
@@ -202,62 +207,6 @@ class Health(BaseModel):
     answerer: str
     index_version: str | None = None
     message: str | None = None
-
-
-class ErrorResponse(BaseModel):
-    detail: str
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    422: {"description": "invalid input; `message` says what to fix"},
-    500: {"model": ErrorResponse, "description": "server-side failure (details in the server log)"},
-    503: {"model": ErrorResponse, "description": "no index yet: run `cited ingest`"},
-}
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "no or wrong HTTP Basic credentials (CITED_AUTH)"},
-    429: {"model": ErrorResponse, "description": "too many failed logins from this address; see Retry-After"},
-}
-
-
-# --- errors -------------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _errors_as_http() -> Iterator[None]:
-    """Our exceptions → short HTTP errors; unexpected ones are logged with a traceback and answered 500."""
-    from qa.retriever import QueryError
-
-    try:
-        yield
-    except HTTPException:
-        raise
-    except QueryError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
-    except IndexUnavailableError as err:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(err)) from err
-    except Exception as err:
-        log.exception("request failed")
-        raise HTTPException(
-            status.HTTP_500_INTERNAL_SERVER_ERROR,
-            f"internal error ({type(err).__name__}); see the server log",
-        ) from err
-
-
-def _validation_message(errors: list[Any]) -> str:
-    parts = []
-    for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}" if where else msg)
-    return "; ".join(parts)
-
-
-async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's usual 422 body (`detail`: the list of errors), plus `message`: one readable sentence."""
-    assert isinstance(exc, RequestValidationError)
-    errors = [{k: v for k, v in e.items() if k not in ("ctx", "url", "input")} for e in exc.errors()]
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={"detail": errors, "message": _validation_message(errors)},
-    )
 
 
 MAX_FAILED_LOGINS = 5  # per client address and LOGIN_WINDOW_S; then 429 until the window has passed
@@ -325,7 +274,7 @@ def create_app(
     )
     app.state.service = service
     app.state.settings = settings
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    install_error_handlers(app)
     dependencies = [Depends(basic_auth_dependency(*auth))] if auth else []
     router = APIRouter(
         prefix="/api", tags=["cited"], dependencies=dependencies, responses=AUTH_ERRORS if auth else None
@@ -335,7 +284,7 @@ def create_app(
     def retrieve(body: RetrieveRequest) -> RetrieveResponse:
         """Ranked passages (paragraphs with their scores) for a query, best first."""
         k = body.k or settings.top_k
-        with _errors_as_http():
+        with errors_as_http():
             passages = service.retriever().retrieve(
                 body.query, k, body.filters.as_dict() if body.filters else None
             )
@@ -344,7 +293,7 @@ def create_app(
     @router.post("/ask", response_model=Answer, responses=ERRORS)
     def ask(body: AskRequest) -> Answer:
         """An answer whose every claim cites [n] a verbatim quote of a source paragraph, or a refusal."""
-        with _errors_as_http():
+        with errors_as_http():
             return service.assistant().ask(
                 body.question, list(body.history), body.k, body.filters.as_dict() if body.filters else None
             )
@@ -354,7 +303,7 @@ def create_app(
         """Is there an index, how big is it, and which answerer answers."""
         from index.status import index_status
 
-        with _errors_as_http():
+        with errors_as_http():
             info = index_status(settings)
             documents = int(info["documents"])
             return Health(
@@ -369,6 +318,7 @@ def create_app(
             )
 
     app.include_router(router)
+    close_api_paths(app, router)
     if auth:
         _protected_docs(app, dependencies)
     return app

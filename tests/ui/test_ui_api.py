@@ -163,7 +163,7 @@ def test_no_index_is_503_telling_to_ingest(tmp_path: Path, articles_dir: Path) -
         for path, body in (("/api/retrieve", {"query": MOSUL}), ("/api/ask", {"question": MOSUL})):
             response = post(empty, path, body)
             assert response.status_code == 503, response.text
-            assert "cited ingest" in response.json()["detail"]
+            assert "cited ingest" in response.json()["message"]
 
 
 def test_api_wants_basic_auth_when_configured(articles_settings: Settings) -> None:
@@ -185,4 +185,4 @@ def test_api_wants_basic_auth_when_configured(articles_settings: Settings) -> No
             assert httpx.get(f"{live.url}/api/health", auth=("reader", "guess"), timeout=30).status_code == 401
         blocked = httpx.get(f"{live.url}/api/health", auth=("reader", "s3cret"), timeout=30)
         assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
-        assert "too many failed logins" in blocked.json()["detail"]
+        assert "too many failed logins" in blocked.json()["message"]

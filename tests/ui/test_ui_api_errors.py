@@ -43,7 +43,7 @@ def test_unexpected_errors_are_short_500s(settings: Settings) -> None:
     for path, body in (("/api/retrieve", {"query": "x"}), ("/api/ask", {"question": "x"})):
         response = client.post(path, json=body)
         assert response.status_code == 500
-        detail = response.json()["detail"]
+        detail = response.json()["message"]
         assert "RuntimeError" in detail and "server log" in detail
         assert "Traceback" not in response.text and "/srv/private" not in response.text
 
