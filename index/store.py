@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import shutil
 import sqlite3
@@ -23,6 +24,8 @@ from urllib.parse import urlparse
 from index.models import Chunk, Paragraph
 from index.settings import Settings, apply_offline_guards
 
+log = logging.getLogger(__name__)
+VACUUM_TIMEOUT_S = 5.0  # how long compacting the embedded store waits for readers to let go
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -204,6 +207,7 @@ class ChromaStore:
         orphans = [d for d in folder.iterdir() if d.is_dir() and _UUID.fullmatch(d.name) and d.name not in live]
         for orphan in orphans:
             shutil.rmtree(orphan, ignore_errors=True)
+        _vacuum(database)
         return orphans
 
     # --- records -----------------------------------------------------------------------------------------------
@@ -249,6 +253,17 @@ class ChromaStore:
                 documents=documents[i : i + step],
                 metadatas=metadatas[i : i + step],
             )
+
+
+def _vacuum(database: Path) -> None:
+    """Give the retired versions' rows back to the file system: SQLite keeps freed pages inside the file, so
+    without this the embedded index holds two versions' worth of space after every ingest. Best effort: when
+    a reader keeps the database busy past the timeout, the next ingest tries again."""
+    try:
+        with contextlib.closing(sqlite3.connect(database, timeout=VACUUM_TIMEOUT_S)) as connection:
+            connection.execute("VACUUM")
+    except sqlite3.Error as err:
+        log.info("could not compact %s now (%s); the next ingest will try again", database, err)
 
 
 def paragraph_from_metadata(metadata: dict[str, Any]) -> Paragraph:
