@@ -16,11 +16,15 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eval.bench.corpus import BUNDLED_DIR, COLLECTION, REPO_ROOT, SQUAD_PATH, bench_settings, gold_questions
+
+if TYPE_CHECKING:
+    from eval.bench.ingest_bench import FloorModel
 
 DEFAULT_OUT = Path("reports/bench")
 QUICK_QUESTIONS = 40
@@ -120,48 +124,43 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if results["failed"] else 0
 
 
+@dataclass
+class _BenchContext:
+    """What the sections after the bundled ingest share: the options, the questions, the models, the index."""
+
+    run: Run
+    args: argparse.Namespace
+    workdir: Path
+    reps: int
+    passes: int
+    progress: bool
+    questions: list[Any]
+    floor: FloorModel
+    peer_threads: int  # torch's threads as a plain process has them: the peer runs with these
+    index_dir: Path  # the bundled index, built once and measured by every later section
+    settings: Any
+
+    def record(self, title: str, key: str, fn: Callable[[], Any], into: dict[str, Any], name: str) -> Any:
+        """Run one step and, when it gave a value, store it as `into[name]`."""
+        value = self.run.step(title, key, fn)
+        if value is not None:
+            into[name] = value
+        return value
+
+
 def _run_all(
     run: Run, args: argparse.Namespace, workdir: Path, reps: int, passes: int, skip: set[str], progress: bool
 ) -> None:
-    from eval.bench import cold_start, diagnose, ingest_bench, query_bench, reader_bench, server_bench
+    """Every section in order, less those in `skip`; without the models or the bundled index none can run."""
+    from eval.bench import ingest_bench
 
     results = run.results
-    questions = gold_questions()
-    if args.quick:  # a sample spread over every article and category, for a run of a few minutes
-        from eval.datasets import spread_sample
-
-        questions = spread_sample(questions, QUICK_QUESTIONS)
-    n_questions = len(questions)
-
-    def load_models() -> dict[str, float]:
-        t0 = time.perf_counter()
-        import sentence_transformers  # noqa: F401  (its import, torch's included, is reported on its own)
-
-        import_s = time.perf_counter() - t0
-        import torch
-
-        models["torch_threads"] = torch.get_num_threads()  # as found, before any cited code could change it
-        cited_load_s = ingest_bench.load_cited_model(bench_settings(workdir, BUNDLED_DIR).embed_model)
-        floor = ingest_bench.load_floor_model(models["torch_threads"])
-        models["_floor"] = floor
-        return {
-            "import_sentence_transformers_s": import_s,
-            "cited_load_s": cited_load_s,
-            "floor_import_s": floor.import_s,
-            "floor_load_s": floor.load_s,
-            "torch_threads_default": models["torch_threads"],
-        }
-
-    models: dict[str, Any] = {}
-    loaded = run.step("load the models", "models", load_models)
+    questions = _bench_questions(args.quick)
+    loaded = run.step("load the models", "models", lambda: _load_models(workdir))
     if loaded is None:
         return
-    results["models"] = loaded
-    floor = models["_floor"]
-    peer_threads = int(models["torch_threads"])
-    ingest: dict[str, Any] = {}
-    results["ingest"] = ingest
-
+    results["models"], floor = loaded
+    results["ingest"] = {}
     bundled = run.step(
         f"ingest the bundled articles ({reps}×, beside the embedding floor)",
         "ingest bundled",
@@ -171,112 +170,206 @@ def _run_all(
     )
     if bundled is None:
         return
-    ingest["bundled"] = bundled
+    results["ingest"]["bundled"] = bundled
     index_dir = Path(bundled["index_dir"])
-    settings = bench_settings(index_dir, BUNDLED_DIR)
-
+    bench = _BenchContext(
+        run=run,
+        args=args,
+        workdir=workdir,
+        reps=reps,
+        passes=passes,
+        progress=progress,
+        questions=questions,
+        floor=floor,
+        peer_threads=int(results["models"]["torch_threads_default"]),
+        index_dir=index_dir,
+        settings=bench_settings(index_dir, BUNDLED_DIR),
+    )
     if "squad" not in skip:
+        _squad_section(bench)
+    results["diagnosis"] = {}
+    for name, section in _SECTIONS:
+        if name not in skip:
+            section(bench)
 
-        def squad_ingest() -> dict[str, Any]:
-            folder = workdir / "squad-articles"
-            contexts = _write_squad(args.squad, folder)
-            squad_reps = max(1, args.squad_reps)
-            result = ingest_bench.bench_ingest(
-                "squad", folder, floor, squad_reps, workdir, progress=progress, all_texts_floor=False
-            )
-            result["squad_contexts"] = contexts
-            return result
 
-        squad = run.step(f"ingest SQuAD v1.1 dev (2,067 paragraphs, {args.squad_reps}×)", "ingest squad", squad_ingest)
-        if squad is not None:
-            ingest["squad"] = squad
+def _bench_questions(quick: bool) -> list[Any]:
+    """The gold questions; for a quick run, a sample spread over every article and category."""
+    questions = gold_questions()
+    if quick:
+        from eval.datasets import spread_sample
 
-    diagnosis: dict[str, Any] = {}
-    results["diagnosis"] = diagnosis
-    if "query" not in skip:
+        questions = spread_sample(questions, QUICK_QUESTIONS)
+    return questions
 
-        def queries() -> dict[str, Any]:
-            return query_bench.bench_queries(settings, questions, floor.model, passes, progress, peer_threads)
 
-        query = run.step(f"warm queries ({n_questions} gold questions × {passes} pass(es))", "query", queries)
-        if query is not None:
-            results["query"] = query
+def _load_models(workdir: Path) -> tuple[dict[str, float], FloorModel]:
+    """Load cited's embedding model and the floor's, timing the import of sentence-transformers on its own."""
+    from eval.bench import ingest_bench
 
-        def stages() -> dict[str, Any]:
-            from eval.bench.peer import build_peer
-            from index.store import ChromaStore
-            from qa.assistant import Assistant
-            from qa.retriever import Retriever
+    t0 = time.perf_counter()
+    import sentence_transformers  # noqa: F401  (its import, torch's included, is reported on its own)
 
-            retriever = Retriever.from_defaults(settings)
-            assistant = Assistant.from_defaults(settings, retriever=retriever)
-            peer = build_peer(ChromaStore(settings).current(), floor.model, settings.top_k, peer_threads)
-            embedder = retriever.embedder()
-            vectors = [embedder.encode_one(q).tolist() for q in questions]
-            collection = ChromaStore(settings).current()
-            return {
-                "ask_stages_ms": diagnose.ask_stages(assistant, questions),
-                "peer_stages_ms": diagnose.peer_stages(peer, questions),
-                "raw_model_query_by_threads_ms": diagnose.embed_threads(floor.model, questions, peer_threads),
-                "chroma_query_variants_ms": diagnose.chroma_variants(collection, vectors, max(4 * settings.top_k, 20)),
-            }
+    import_s = time.perf_counter() - t0
+    import torch
 
-        split = run.step("split one question into stages", "stages", stages)
-        if split is not None:
-            diagnosis.update(split)
+    torch_threads = torch.get_num_threads()  # as found, before any cited code could change it
+    cited_load_s = ingest_bench.load_cited_model(bench_settings(workdir, BUNDLED_DIR).embed_model)
+    floor = ingest_bench.load_floor_model(torch_threads)
+    loads = {
+        "import_sentence_transformers_s": import_s,
+        "cited_load_s": cited_load_s,
+        "floor_import_s": floor.import_s,
+        "floor_load_s": floor.load_s,
+        "torch_threads_default": torch_threads,
+    }
+    return loads, floor
 
-    if "reader" not in skip:
-        reader = run.step(
-            f"reader beside Haystack's on the top {settings.top_k} passages ({n_questions} questions × {passes})",
-            "reader",
-            lambda: reader_bench.bench_reader(settings, questions, passes, progress),
+
+def _squad_section(bench: _BenchContext) -> None:
+    """Ingest the SQuAD v1.1 dev paragraphs, written out as articles, beside the floor."""
+    from eval.bench import ingest_bench
+
+    args = bench.args
+
+    def squad_ingest() -> dict[str, Any]:
+        folder = bench.workdir / "squad-articles"
+        contexts = _write_squad(args.squad, folder)
+        squad_reps = max(1, args.squad_reps)
+        result = ingest_bench.bench_ingest(
+            "squad", folder, bench.floor, squad_reps, bench.workdir, progress=bench.progress, all_texts_floor=False
         )
-        if reader is not None:
-            results["reader"] = reader
+        result["squad_contexts"] = contexts
+        return result
 
-    if "cold" not in skip:
-        cold = run.step(
-            f"cold start ({reps}× each)",
-            "cold start",
-            lambda: cold_start.bench_cold_start(index_dir, COLLECTION, REPO_ROOT, reps),
-        )
-        if cold is not None:
-            results["cold_start"] = cold
-            if cold.get("ours_s") is None:
-                run.results["failed"]["cold start"] = f"`cited ask` gave no answer: {cold.get('ours_error')}"
+    title = f"ingest SQuAD v1.1 dev (2,067 paragraphs, {args.squad_reps}×)"
+    bench.record(title, "ingest squad", squad_ingest, bench.run.results["ingest"], "squad")
 
-    if "imports" not in skip:
-        env = {
-            "CITED_INDEX_DIR": str(index_dir),
-            "CITED_COLLECTION": COLLECTION,
-            "CITED_ANSWERER": "extractive",
-        }
-        imports = run.step(
-            "import times on the `cited ask` path",
-            "imports",
-            lambda: diagnose.import_times(["-m", "ui.cli", "ask", cold_start.QUESTION], env, REPO_ROOT),
-        )
-        if imports is not None:
-            diagnosis["imports"] = imports
-        profile = run.step(
-            "first-use costs inside a cold ask",
-            "cold profile",
-            lambda: diagnose.cold_profile(env, REPO_ROOT, cold_start.QUESTION),
-        )
-        if profile is not None:
-            diagnosis["cold_ask_s"] = profile
 
-    if "server" not in skip:
-        memory_questions, clients, per_client = (30, 8, 5) if args.quick else (100, 8, 25)
-        server = run.step(
-            f"`cited serve`: {memory_questions} asks, then {clients} clients × {per_client}",
-            "server",
-            lambda: server_bench.bench_server(
-                index_dir, COLLECTION, REPO_ROOT, questions, memory_questions, clients, per_client
-            ),
+def _query_section(bench: _BenchContext) -> None:
+    """Warm query latencies over the gold questions, then one question split into its stages."""
+    from eval.bench import query_bench
+
+    results = bench.run.results
+
+    def queries() -> dict[str, Any]:
+        return query_bench.bench_queries(
+            bench.settings, bench.questions, bench.floor.model, bench.passes, bench.progress, bench.peer_threads
         )
-        if server is not None:
-            results["server"] = server
+
+    title = f"warm queries ({len(bench.questions)} gold questions × {bench.passes} pass(es))"
+    bench.record(title, "query", queries, results, "query")
+    split = bench.run.step("split one question into stages", "stages", lambda: _stage_split(bench))
+    if split is not None:
+        results["diagnosis"].update(split)
+
+
+def _stage_split(bench: _BenchContext) -> dict[str, Any]:
+    """Median milliseconds per stage: our ask, the peer's retrieval, the raw model by threads, Chroma variants."""
+    from eval.bench import diagnose
+    from eval.bench.peer import build_peer
+    from index.store import ChromaStore
+    from qa.assistant import Assistant
+    from qa.retriever import Retriever
+
+    settings, questions, floor = bench.settings, bench.questions, bench.floor
+    retriever = Retriever.from_defaults(settings)
+    assistant = Assistant.from_defaults(settings, retriever=retriever)
+    peer = build_peer(ChromaStore(settings).current(), floor.model, settings.top_k, bench.peer_threads)
+    embedder = retriever.embedder()
+    vectors = [embedder.encode_one(q).tolist() for q in questions]
+    collection = ChromaStore(settings).current()
+    return {
+        "ask_stages_ms": diagnose.ask_stages(assistant, questions),
+        "peer_stages_ms": diagnose.peer_stages(peer, questions),
+        "raw_model_query_by_threads_ms": diagnose.embed_threads(floor.model, questions, bench.peer_threads),
+        "chroma_query_variants_ms": diagnose.chroma_variants(collection, vectors, max(4 * settings.top_k, 20)),
+    }
+
+
+def _reader_section(bench: _BenchContext) -> None:
+    """Our reader beside Haystack's on the passages we retrieve."""
+    from eval.bench import reader_bench
+
+    title = (
+        f"reader beside Haystack's on the top {bench.settings.top_k} passages "
+        f"({len(bench.questions)} questions × {bench.passes})"
+    )
+    bench.record(
+        title,
+        "reader",
+        lambda: reader_bench.bench_reader(bench.settings, bench.questions, bench.passes, bench.progress),
+        bench.run.results,
+        "reader",
+    )
+
+
+def _cold_start_section(bench: _BenchContext) -> None:
+    """A fresh `cited ask` process to its first answer, beside the peer's script; no answer counts as a failure."""
+    from eval.bench import cold_start
+
+    results = bench.run.results
+    cold = bench.record(
+        f"cold start ({bench.reps}× each)",
+        "cold start",
+        lambda: cold_start.bench_cold_start(bench.index_dir, COLLECTION, REPO_ROOT, bench.reps),
+        results,
+        "cold_start",
+    )
+    if cold is not None and cold.get("ours_s") is None:
+        results["failed"]["cold start"] = f"`cited ask` gave no answer: {cold.get('ours_error')}"
+
+
+def _imports_section(bench: _BenchContext) -> None:
+    """Import times on the `cited ask` path, then the first-use costs inside a cold ask."""
+    from eval.bench import cold_start, diagnose
+
+    diagnosis = bench.run.results["diagnosis"]
+    env = {
+        "CITED_INDEX_DIR": str(bench.index_dir),
+        "CITED_COLLECTION": COLLECTION,
+        "CITED_ANSWERER": "extractive",
+    }
+    bench.record(
+        "import times on the `cited ask` path",
+        "imports",
+        lambda: diagnose.import_times(["-m", "ui.cli", "ask", cold_start.QUESTION], env, REPO_ROOT),
+        diagnosis,
+        "imports",
+    )
+    bench.record(
+        "first-use costs inside a cold ask",
+        "cold profile",
+        lambda: diagnose.cold_profile(env, REPO_ROOT, cold_start.QUESTION),
+        diagnosis,
+        "cold_ask_s",
+    )
+
+
+def _server_section(bench: _BenchContext) -> None:
+    """`cited serve`: its memory over a run of asks, then concurrent clients."""
+    from eval.bench import server_bench
+
+    memory_questions, clients, per_client = (30, 8, 5) if bench.args.quick else (100, 8, 25)
+    bench.record(
+        f"`cited serve`: {memory_questions} asks, then {clients} clients × {per_client}",
+        "server",
+        lambda: server_bench.bench_server(
+            bench.index_dir, COLLECTION, REPO_ROOT, bench.questions, memory_questions, clients, per_client
+        ),
+        bench.run.results,
+        "server",
+    )
+
+
+# The sections after the ingests, in the order they run, each under the name `--skip` knows it by.
+_SECTIONS: list[tuple[str, Callable[[_BenchContext], None]]] = [
+    ("query", _query_section),
+    ("reader", _reader_section),
+    ("cold", _cold_start_section),
+    ("imports", _imports_section),
+    ("server", _server_section),
+]
 
 
 def _write_squad(squad_path: Path, folder: Path) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,16 @@ def index_texts(settings: Any) -> tuple[list[str], list[str]]:
     return chunks, sentences
 
 
+@dataclass
+class _Samples:
+    """What each repetition measured, in order: our ingest, the embedding inside it, its phases, the floor."""
+
+    runs: list[float] = field(default_factory=list)
+    embed_runs: list[float] = field(default_factory=list)
+    phases: list[dict[str, float]] = field(default_factory=list)
+    floor_runs: list[float] = field(default_factory=list)
+
+
 def bench_ingest(
     name: str,
     articles_dir: Path,
@@ -120,60 +130,77 @@ def bench_ingest(
     """
     from tqdm import tqdm
 
-    from index.ingest import ingest
-
-    runs: list[float] = []
-    embed_runs: list[float] = []
-    floor_runs: list[float] = []
-    phases: list[dict[str, float]] = []
+    samples = _Samples()
     info: dict[str, Any] = {}
     kept: Path | None = None
     for rep in tqdm(range(reps), desc=f"ingest {name}", unit="run", disable=not progress, leave=False):
         index_dir = Path(tempfile.mkdtemp(prefix=f"ingest-{name}-", dir=workdir))
         settings = bench_settings(index_dir, articles_dir)
-        with probing(_phase_probes()) as timings:
-            t0 = time.perf_counter()
-            report = ingest([articles_dir], settings, progress=progress and name != "bundled")
-            seconds = time.perf_counter() - t0
-        runs.append(seconds)
-        embed_runs.append(report.embed_seconds)
-        split = timings.snapshot()
-        split["other"] = max(seconds - sum(split.values()), 0.0)
-        phases.append(split)
+        # No progress bars inside the ingest for the small bundled corpus.
+        report, seconds, phases = _timed_ingest(articles_dir, settings, progress=progress and name != "bundled")
+        samples.runs.append(seconds)
+        samples.embed_runs.append(report.embed_seconds)
+        samples.phases.append(phases)
         if rep == 0:
             chunks, sentences = index_texts(settings)
-            info = {
-                "documents": report.documents,
-                "paragraphs": report.paragraphs,
-                "chunks": report.chunks,
-                "sentences": len(sentences),
-                "batch_size": settings.embed_batch_size,
-            }
-        floor_runs.append(floor.encode(chunks, settings.embed_batch_size))
+            info = _corpus_info(report, len(sentences), settings.embed_batch_size)
+        samples.floor_runs.append(floor.encode(chunks, settings.embed_batch_size))
         if keep_index and rep == reps - 1:
             kept = index_dir
         else:
             shutil.rmtree(index_dir, ignore_errors=True)
     # Once, for the diagnosis: the floor for everything our ingest embeds (chunks and every sentence).
     floor_all = floor.encode(chunks + sentences, info["batch_size"]) if all_texts_floor else None
-    seconds = median(runs)
-    floor_s = median(floor_runs)
-    result: dict[str, Any] = {
+    result = _ingest_result(name, reps, info, samples, floor_all)
+    if kept is not None:
+        result["index_dir"] = str(kept)
+    return result
+
+
+def _timed_ingest(articles_dir: Path, settings: Any, progress: bool) -> tuple[Any, float, dict[str, float]]:
+    """One ingest under the phase probes: its report, its seconds, and those seconds split by phase."""
+    from index.ingest import ingest
+
+    with probing(_phase_probes()) as timings:
+        t0 = time.perf_counter()
+        report = ingest([articles_dir], settings, progress=progress)
+        seconds = time.perf_counter() - t0
+    phases = timings.snapshot()
+    phases["other"] = max(seconds - sum(phases.values()), 0.0)
+    return report, seconds, phases
+
+
+def _corpus_info(report: Any, sentences: int, batch_size: int) -> dict[str, Any]:
+    """The size of the corpus as ingested, and the batch size both sides embed with."""
+    return {
+        "documents": report.documents,
+        "paragraphs": report.paragraphs,
+        "chunks": report.chunks,
+        "sentences": sentences,
+        "batch_size": batch_size,
+    }
+
+
+def _ingest_result(
+    name: str, reps: int, info: dict[str, Any], samples: _Samples, floor_all: float | None
+) -> dict[str, Any]:
+    """Every sample, their medians, the rates, and the ratios to the floor."""
+    seconds = median(samples.runs)
+    floor_s = median(samples.floor_runs)
+    phases = samples.phases
+    return {
         "corpus": name,
         **info,
         "reps": reps,
-        "runs_s": runs,
+        "runs_s": samples.runs,
         "seconds": seconds,
         "paragraphs_per_s": info["paragraphs"] / seconds if seconds else None,
-        "embed_s": median(embed_runs),
+        "embed_s": median(samples.embed_runs),
         "phases_s": {key: median([p.get(key, 0.0) for p in phases]) for key in phases[0]},
-        "floor_runs_s": floor_runs,
+        "floor_runs_s": samples.floor_runs,
         "floor_s": floor_s,
         "floor_paragraphs_per_s": info["paragraphs"] / floor_s if floor_s else None,
         "floor_all_texts_s": floor_all,
         "ratio": ratio(seconds, floor_s),
         "ratio_vs_all_texts_floor": ratio(seconds, floor_all),
     }
-    if kept is not None:
-        result["index_dir"] = str(kept)
-    return result

@@ -68,16 +68,44 @@ def print_table(rows: list[Row], results: dict[str, Any], console: Any = None) -
         console.print(f"[red]{section} not measured:[/red] {message.splitlines()[0] if message else ''}")
 
 
+DIAGNOSIS_TITLES = {
+    "ask_stages_ms": "One `ask` (ours), median ms",
+    "peer_stages_ms": "One peer retrieval, median ms",
+    "raw_model_query_by_threads_ms": "One query through sentence-transformers by torch threads, median ms",
+    "chroma_query_variants_ms": "Chroma dense query variants, median ms",
+}
+
+
 def markdown(rows: list[Row], results: dict[str, Any]) -> str:
-    machine = results.get("machine", {})
+    """bench.md: the machine, the table, the sections not measured and where the time goes."""
     lines = [
+        *_markdown_header(results),
+        *_markdown_table(rows),
+        *_not_measured_lines(results.get("failed", {})),
+        *_where_the_time_goes(results),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _markdown_header(results: dict[str, Any]) -> list[str]:
+    """The title and one sentence on the machine the run was measured on."""
+    machine = results.get("machine", {})
+    load_average = ", ".join(f"{x:.1f}" for x in machine.get("load_average", []))
+    return [
         "# cited bench" + (" (quick)" if results.get("quick") else ""),
         "",
         f"Measured {results.get('started', '')} on {machine.get('cpu_count')} × {machine.get('cpu_model')}, "
         f"{machine.get('ram_gb')} GB RAM, Python {machine.get('python')}, torch {machine.get('torch')} "
-        f"(load average at start {', '.join(f'{x:.1f}' for x in machine.get('load_average', []))}). "
+        f"(load average at start {load_average}). "
         "Medians of repeated runs; see bench.json for every sample.",
         "",
+    ]
+
+
+def _markdown_table(rows: list[Row]) -> list[str]:
+    """The table with numbers right-aligned and a missed target in bold."""
+    lines = [
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "|".join("---" if c in ("Section", "Metric", "Target") else "---:" for c in COLUMNS) + "|",
     ]
@@ -86,42 +114,68 @@ def markdown(rows: list[Row], results: dict[str, Any]) -> str:
         if row.met is False:
             cells[-1] = "**NO**"
         lines.append("| " + " | ".join(cells) + " |")
-    failed = results.get("failed", {})
-    if failed:
-        lines += ["", "## Not measured", ""]
-        lines += [
-            f"- **{section}**: {message.splitlines()[0] if message else ''}" for section, message in failed.items()
-        ]
+    return lines
+
+
+def _not_measured_lines(failed: dict[str, str]) -> list[str]:
+    """The sections that failed, each with the first line of its error."""
+    if not failed:
+        return []
+    lines = ["", "## Not measured", ""]
+    lines += [f"- **{section}**: {message.splitlines()[0] if message else ''}" for section, message in failed.items()]
+    return lines
+
+
+def _where_the_time_goes(results: dict[str, Any]) -> list[str]:
+    """The diagnosis: per-stage medians, ingest phases, a cold ask's first-use costs, the heavy imports."""
     diagnosis = results.get("diagnosis", {})
-    if diagnosis:
-        lines += ["", "## Where the time goes", ""]
-        titles = {
-            "ask_stages_ms": "One `ask` (ours), median ms",
-            "peer_stages_ms": "One peer retrieval, median ms",
-            "raw_model_query_by_threads_ms": "One query through sentence-transformers by torch threads, median ms",
-            "chroma_query_variants_ms": "Chroma dense query variants, median ms",
-        }
-        for key, stages in diagnosis.items():
-            if key.endswith("_ms") and isinstance(stages, dict) and stages:
-                title = titles.get(key, key)
-                lines.append(f"- {title}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
-        for name, ing in results.get("ingest", {}).items():
-            if ing.get("phases_s"):
-                phases = ", ".join(f"{k} {v:.2f}" for k, v in sorted(ing["phases_s"].items(), key=lambda kv: -kv[1]))
-                texts = ing.get("chunks", 0) + ing.get("sentences", 0)
-                line = f"- Ingest {name}, median s: {phases}; ours embeds {texts} texts (chunks and sentences)"
-                if ing.get("floor_all_texts_s") is not None:
-                    line += f", which sentence-transformers alone embeds in {ing['floor_all_texts_s']:.2f} s"
-                lines.append(line)
-        cold = diagnosis.get("cold_ask_s")
-        if cold:
-            lines.append("- A cold `cited ask`, s: " + ", ".join(f"{k} {v:.2f}" for k, v in cold.items()))
-        imports = diagnosis.get("imports")
-        if imports:
-            heavy = ", ".join(f"{k} {v:.0f}" for k, v in list(imports.get("heavy_ms", {}).items())[:10])
-            lines.append(f"- Imports on the `cited ask` path (`{imports.get('command')}`), cumulative ms: {heavy}")
-    lines.append("")
-    return "\n".join(lines)
+    if not diagnosis:
+        return []
+    return [
+        "",
+        "## Where the time goes",
+        "",
+        *_stage_lines(diagnosis),
+        *_ingest_phase_lines(results.get("ingest", {})),
+        *_cold_ask_lines(diagnosis),
+    ]
+
+
+def _stage_lines(diagnosis: dict[str, Any]) -> list[str]:
+    """One line per set of stage timings in milliseconds (the diagnosis keys ending in `_ms`)."""
+    return [
+        f"- {DIAGNOSIS_TITLES.get(key, key)}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+        for key, stages in diagnosis.items()
+        if key.endswith("_ms") and isinstance(stages, dict) and stages
+    ]
+
+
+def _ingest_phase_lines(ingests: dict[str, dict[str, Any]]) -> list[str]:
+    """Each corpus's ingest phases, slowest first, beside the floor for every text ours embeds."""
+    lines = []
+    for name, ing in ingests.items():
+        if not ing.get("phases_s"):
+            continue
+        phases = ", ".join(f"{k} {v:.2f}" for k, v in sorted(ing["phases_s"].items(), key=lambda kv: -kv[1]))
+        texts = ing.get("chunks", 0) + ing.get("sentences", 0)
+        line = f"- Ingest {name}, median s: {phases}; ours embeds {texts} texts (chunks and sentences)"
+        if ing.get("floor_all_texts_s") is not None:
+            line += f", which sentence-transformers alone embeds in {ing['floor_all_texts_s']:.2f} s"
+        lines.append(line)
+    return lines
+
+
+def _cold_ask_lines(diagnosis: dict[str, Any]) -> list[str]:
+    """The first-use costs inside a cold `cited ask` and the heaviest imports on its path."""
+    lines = []
+    cold = diagnosis.get("cold_ask_s")
+    if cold:
+        lines.append("- A cold `cited ask`, s: " + ", ".join(f"{k} {v:.2f}" for k, v in cold.items()))
+    imports = diagnosis.get("imports")
+    if imports:
+        heavy = ", ".join(f"{k} {v:.0f}" for k, v in list(imports.get("heavy_ms", {}).items())[:10])
+        lines.append(f"- Imports on the `cited ask` path (`{imports.get('command')}`), cumulative ms: {heavy}")
+    return lines
 
 
 def write_json(results: dict[str, Any], rows: list[Row], path: Path) -> None:
