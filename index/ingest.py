@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -26,6 +27,9 @@ from index.readers import InputError, RawDocument, discover, read_document
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, sentence_table
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
+
+if TYPE_CHECKING:
+    from index.embedder import Embedder
 
 
 @dataclass
@@ -123,6 +127,19 @@ def _under(path: str, roots: list[Path]) -> bool:
     return any(p == r or r in p.parents for r in roots)
 
 
+@dataclass
+class _IngestRun:
+    """What the steps of one ingest run share: where it writes, the published version it starts from (`current`,
+    with `old` its snapshot; both None on a first ingest), the report it fills in and whether bars are shown."""
+
+    store: ChromaStore
+    settings: Settings
+    current: object | None
+    old: Snapshot | None
+    report: IngestReport
+    progress: bool
+
+
 def ingest(
     paths: Sequence[Path],
     settings: Settings,
@@ -136,7 +153,30 @@ def ingest(
     files = discover(paths)
     report.files = len(files)
     roots = [p.resolve() for p in paths if p.is_dir()]
+    # Every file is read and checked before the lock is taken and anything is written.
+    parsed, failed_ids = _read_files(files, settings, report, progress=progress, skip_bad=skip_bad)
 
+    with _writer_lock(settings):
+        store = ChromaStore(settings)
+        current = store.current()
+        old = load_snapshot(store, settings, current) if current is not None else None
+        run = _IngestRun(store, settings, current, old, report, progress)
+        manifest = old.manifest if old else {}
+        _refuse_name_clashes(parsed, manifest, report, skip_bad)
+        kept = _classify_documents(parsed, manifest, failed_ids, roots, report)
+        if report.changed:
+            _publish_changes(run, parsed, manifest, kept)
+        else:
+            _finish_without_changes(run, manifest)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+
+def _read_files(
+    files: list[Path], settings: Settings, report: IngestReport, *, progress: bool, skip_bad: bool
+) -> tuple[dict[str, _Parsed], set[str]]:
+    """Parse every file up front, so a bad one stops the run before the index is touched (or, with `skip_bad`,
+    is listed in `report.skipped`). Returns the parsed documents by doc id and the ids of the files that failed."""
     parsed: dict[str, _Parsed] = {}
     errors: list[str] = []
     failed_ids: set[str] = set()
@@ -157,54 +197,64 @@ def ingest(
         hint = "" if len(errors) == len(files) else " (or pass --skip-bad to ingest the other files)"
         raise InputError("\n".join(errors) + f"\nNothing was changed in the index{hint}.")
     report.skipped = errors
+    return parsed, failed_ids
 
-    with _writer_lock(settings):
-        store = ChromaStore(settings)
-        current = store.current()
-        old = load_snapshot(store, settings, current) if current is not None else None
-        manifest = old.manifest if old else {}
-        _refuse_name_clashes(parsed, manifest, report, skip_bad)
 
-        for doc_id, doc in parsed.items():
-            known = manifest.get(doc_id)
-            if known is None:
-                report.added.append(doc_id)
-            elif known.content_hash != doc.record.content_hash or known.path != doc.record.path:
-                report.updated.append(doc_id)
-            else:
-                report.unchanged.append(doc_id)
-        # A file that is present but unreadable this time keeps its previous paragraphs (with --skip-bad).
-        report.removed = sorted(
-            d for d, rec in manifest.items() if d not in parsed and d not in failed_ids and _under(rec.path, roots)
-        )
-        kept = [d for d in manifest if d not in parsed and d not in report.removed]
+def _classify_documents(
+    parsed: dict[str, _Parsed],
+    manifest: dict[str, DocRecord],
+    failed_ids: set[str],
+    roots: list[Path],
+    report: IngestReport,
+) -> list[str]:
+    """Fill in the report's added / updated / unchanged / removed lists and their chunk counts by comparing what
+    was read with the indexed `manifest`. Returns the indexed ids that stay as they are without having been read
+    this time (outside the ingested folders, or unreadable this time)."""
+    for doc_id, doc in parsed.items():
+        known = manifest.get(doc_id)
+        if known is None:
+            report.added.append(doc_id)
+        elif known.content_hash != doc.record.content_hash or known.path != doc.record.path:
+            report.updated.append(doc_id)
+        else:
+            report.unchanged.append(doc_id)
+    # A file that is present but unreadable this time keeps its previous paragraphs (with --skip-bad).
+    report.removed = sorted(
+        d for d, rec in manifest.items() if d not in parsed and d not in failed_ids and _under(rec.path, roots)
+    )
+    kept = [d for d in manifest if d not in parsed and d not in report.removed]
 
-        report.chunks_unchanged = sum(manifest[d].chunks for d in report.unchanged)
-        report.chunks_removed = sum(manifest[d].chunks for d in report.removed)
-        report.chunks_updated = sum(parsed[d].record.chunks for d in report.updated)
-        report.chunks_added = sum(parsed[d].record.chunks for d in report.added)
+    report.chunks_unchanged = sum(manifest[d].chunks for d in report.unchanged)
+    report.chunks_removed = sum(manifest[d].chunks for d in report.removed)
+    report.chunks_updated = sum(parsed[d].record.chunks for d in report.updated)
+    report.chunks_added = sum(parsed[d].record.chunks for d in report.added)
+    return kept
 
-        if not report.changed:
-            report.version = store.current_name()
-            # A no-op run still drops what a failed or killed run left behind (an unpublished collection and its
-            # cache folder), as store.py promises ("the orphan is dropped by the next ingest").
-            store.drop_stale()
-            _drop_stale_caches(settings, keep=report.version or "")
-            _fill_totals(report, manifest)
-            report.seconds = time.perf_counter() - t0
-            return report
 
-        new_docs = [parsed[d] for d in report.added + report.updated]
-        new_manifest = {d: manifest[d] for d in kept + report.unchanged}
-        new_manifest.update({doc.record.doc_id: doc.record for doc in new_docs})
-        snapshot = _write_version(
-            store, settings, current, old, kept + report.unchanged, new_docs, new_manifest, report, progress
-        )
-        report.version = snapshot.version
-        _fill_totals(report, new_manifest)
-        _drop_stale_caches(settings, keep=snapshot.version)
-        report.seconds = time.perf_counter() - t0
-        return report
+def _finish_without_changes(run: _IngestRun, manifest: dict[str, DocRecord]) -> None:
+    """Nothing changed: the published version stays, and no new one is written."""
+    report = run.report
+    report.version = run.store.current_name()
+    # A no-op run still drops what a failed or killed run left behind (an unpublished collection and its
+    # cache folder), as store.py promises ("the orphan is dropped by the next ingest").
+    run.store.drop_stale()
+    _drop_stale_caches(run.settings, keep=report.version or "")
+    _fill_totals(report, manifest)
+
+
+def _publish_changes(
+    run: _IngestRun, parsed: dict[str, _Parsed], manifest: dict[str, DocRecord], kept: list[str]
+) -> None:
+    """Write and publish a new version: the kept and unchanged documents carried over, the added and updated ones
+    embedded anew; the caches of other versions are dropped only once it is published."""
+    report = run.report
+    new_docs = [parsed[d] for d in report.added + report.updated]
+    new_manifest = {d: manifest[d] for d in kept + report.unchanged}
+    new_manifest.update({doc.record.doc_id: doc.record for doc in new_docs})
+    snapshot = _write_version(run, kept + report.unchanged, new_docs, new_manifest)
+    report.version = snapshot.version
+    _fill_totals(report, new_manifest)
+    _drop_stale_caches(run.settings, keep=snapshot.version)
 
 
 def _refuse_name_clashes(
@@ -234,78 +284,27 @@ def _fill_totals(report: IngestReport, manifest: dict[str, DocRecord]) -> None:
 
 
 def _write_version(
-    store: ChromaStore,
-    settings: Settings,
-    current: object | None,
-    old: Snapshot | None,
-    carried_docs: list[str],
-    new_docs: list[_Parsed],
-    manifest: dict[str, DocRecord],
-    report: IngestReport,
-    progress: bool,
+    run: _IngestRun, carried_docs: list[str], new_docs: list[_Parsed], manifest: dict[str, DocRecord]
 ) -> Snapshot:
+    """Build the new version completely (Chroma collection, then the local snapshot beside it) before the pointer
+    moves to it, so a run that fails or is killed part-way leaves the published version as it was."""
     from index.embedder import get_embedder
 
+    store, settings = run.store, run.settings
     embedder = get_embedder(settings.embed_model)
     collection = store.create_version()
 
     # 1. Carry the vectors of unchanged documents over; no re-embedding.
-    carried_paragraphs: list[Paragraph] = []
-    if current is not None and old is not None and carried_docs:
-        carried = set(carried_docs)
-        ids, vecs, docs, metas = [], [], [], []
-        for rec in store.iter_records(current):
-            if rec["metadata"]["doc_id"] in carried:
-                ids.append(rec["id"])
-                vecs.append(rec["embedding"])
-                docs.append(rec["document"])
-                metas.append(rec["metadata"])
-        if ids:
-            store.add(collection, ids, np.asarray(vecs, dtype=np.float32), docs, metas)
-        carried_paragraphs = [p for p in old.paragraphs if p.doc_id in carried]
+    carried_paragraphs = _carry_over(run, collection, carried_docs)
 
     # 2. Embed and add what is new or changed.
-    t_embed = time.perf_counter()
-    new_chunks = [(c, p) for doc in new_docs for p in doc.paragraphs for c in doc.chunks if c.paragraph_id == p.id]
-    new_paragraphs = [p for doc in new_docs for p in doc.paragraphs]
-    sent_texts, _ = sentence_table(new_paragraphs)
-    step = max(settings.embed_batch_size, 1) * 4
-    chunk_vecs: list[np.ndarray] = []
-    sent_vecs: list[np.ndarray] = []
-    total = len(new_chunks) + len(sent_texts)
-    with tqdm(total=total, desc="embedding", unit="text", disable=not progress) as bar:
-        for i in range(0, len(new_chunks), step):
-            batch = [c.text for c, _ in new_chunks[i : i + step]]
-            chunk_vecs.append(embedder.encode(batch, batch_size=settings.embed_batch_size))
-            bar.update(len(batch))
-        for i in range(0, len(sent_texts), step):
-            batch = sent_texts[i : i + step]
-            sent_vecs.append(embedder.encode(batch, batch_size=settings.embed_batch_size))
-            bar.update(len(batch))
-    report.embed_seconds = time.perf_counter() - t_embed
-    if new_chunks:
-        store.add(
-            collection,
-            [c.id for c, _ in new_chunks],
-            np.concatenate(chunk_vecs),
-            [c.text for c, _ in new_chunks],
-            [chunk_metadata(c, p) for c, p in new_chunks],
-        )
+    new_paragraphs, new_sentence_vecs = _add_new_documents(run, collection, embedder, new_docs)
 
     # 3. The local snapshot: carried sentence vectors reused, new ones appended.
     paragraphs = carried_paragraphs + new_paragraphs
-    _, owner = sentence_table(paragraphs)
-    dim = embedder.dimension
-    vectors = np.zeros((len(owner), dim), dtype=np.float32)
-    n_carried = int((owner[:, 0] < len(carried_paragraphs)).sum()) if len(owner) else 0
-    if n_carried and old is not None:
-        old_rows = {(old.paragraphs[pi].id, si): row for row, (pi, si) in enumerate(old.sentence_owner.tolist())}
-        for row in range(n_carried):
-            pi, si = owner[row]
-            old_row = old_rows[(paragraphs[pi].id, int(si))]
-            vectors[row] = old.sentence_vectors[old_row]
-    if sent_vecs:
-        vectors[n_carried:] = np.concatenate(sent_vecs)
+    vectors, owner = _sentence_vectors(
+        run.old, paragraphs, len(carried_paragraphs), new_sentence_vecs, embedder.dimension
+    )
     snapshot = Snapshot(
         version=collection.name,
         paragraphs=paragraphs,
@@ -321,6 +320,84 @@ def _write_version(
     )
     store.drop_stale(keep=collection.name)
     return snapshot
+
+
+def _carry_over(run: _IngestRun, collection: Any, carried_docs: list[str]) -> list[Paragraph]:
+    """Copy the stored vectors of the `carried_docs` from the current collection into the new one (no
+    re-embedding); returns their paragraphs from the old snapshot."""
+    if run.current is None or run.old is None or not carried_docs:
+        return []
+    carried = set(carried_docs)
+    ids, vecs, docs, metas = [], [], [], []
+    for rec in run.store.iter_records(run.current):
+        if rec["metadata"]["doc_id"] in carried:
+            ids.append(rec["id"])
+            vecs.append(rec["embedding"])
+            docs.append(rec["document"])
+            metas.append(rec["metadata"])
+    if ids:
+        run.store.add(collection, ids, np.asarray(vecs, dtype=np.float32), docs, metas)
+    return [p for p in run.old.paragraphs if p.doc_id in carried]
+
+
+def _add_new_documents(
+    run: _IngestRun, collection: Any, embedder: Embedder, new_docs: list[_Parsed]
+) -> tuple[list[Paragraph], list[np.ndarray]]:
+    """Embed the chunks and sentences of the added and updated documents and add the chunks to `collection`
+    (the time spent embedding goes to `report.embed_seconds`). Returns their paragraphs and the sentence vectors
+    (batches, in `sentence_table` order) for the snapshot."""
+    t_embed = time.perf_counter()
+    new_chunks = [(c, p) for doc in new_docs for p in doc.paragraphs for c in doc.chunks if c.paragraph_id == p.id]
+    new_paragraphs = [p for doc in new_docs for p in doc.paragraphs]
+    sent_texts, _ = sentence_table(new_paragraphs)
+    chunk_texts = [c.text for c, _ in new_chunks]
+    with tqdm(total=len(chunk_texts) + len(sent_texts), desc="embedding", unit="text", disable=not run.progress) as bar:
+        chunk_vecs = _encode_in_batches(embedder, chunk_texts, run.settings, bar)
+        sent_vecs = _encode_in_batches(embedder, sent_texts, run.settings, bar)
+    run.report.embed_seconds = time.perf_counter() - t_embed
+    if new_chunks:
+        run.store.add(
+            collection,
+            [c.id for c, _ in new_chunks],
+            np.concatenate(chunk_vecs),
+            chunk_texts,
+            [chunk_metadata(c, p) for c, p in new_chunks],
+        )
+    return new_paragraphs, sent_vecs
+
+
+def _encode_in_batches(embedder: Embedder, texts: list[str], settings: Settings, bar: Any) -> list[np.ndarray]:
+    """Encode `texts` a few embedder batches at a time, so the progress bar moves on a large ingest."""
+    step = max(settings.embed_batch_size, 1) * 4
+    vecs: list[np.ndarray] = []
+    for i in range(0, len(texts), step):
+        batch = texts[i : i + step]
+        vecs.append(embedder.encode(batch, batch_size=settings.embed_batch_size))
+        bar.update(len(batch))
+    return vecs
+
+
+def _sentence_vectors(
+    old: Snapshot | None,
+    paragraphs: list[Paragraph],
+    n_carried_paragraphs: int,
+    new_sentence_vecs: list[np.ndarray],
+    dim: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The snapshot's sentence vectors and owner table for `paragraphs` (the first `n_carried_paragraphs` carried
+    over): carried sentences reuse their vectors from the old snapshot, new ones take `new_sentence_vecs`."""
+    _, owner = sentence_table(paragraphs)
+    vectors = np.zeros((len(owner), dim), dtype=np.float32)
+    n_carried = int((owner[:, 0] < n_carried_paragraphs).sum()) if len(owner) else 0
+    if n_carried and old is not None:
+        old_rows = {(old.paragraphs[pi].id, si): row for row, (pi, si) in enumerate(old.sentence_owner.tolist())}
+        for row in range(n_carried):
+            pi, si = owner[row]
+            old_row = old_rows[(paragraphs[pi].id, int(si))]
+            vectors[row] = old.sentence_vectors[old_row]
+    if new_sentence_vecs:
+        vectors[n_carried:] = np.concatenate(new_sentence_vecs)
+    return vectors, owner
 
 
 def _drop_stale_caches(settings: Settings, keep: str) -> None:

@@ -276,8 +276,19 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     dependencies = [Depends(basic_auth_dependency(*auth))] if auth else []
-    router = APIRouter(
-        prefix="/api", tags=["cited"], dependencies=dependencies, responses=AUTH_ERRORS if auth else None
+    router = _api_router(service, dependencies)
+    app.include_router(router)
+    close_api_paths(app, router)
+    if auth:
+        _protected_docs(app, dependencies)
+    return app
+
+
+def _api_router(service: CitedService, dependencies: list[Any]) -> APIRouter:
+    """The three endpoints under /api, each behind `dependencies` (the login, when there is one)."""
+    settings = service.settings
+    router = APIRouter(  # the 401/429 answers are documented only where there is a login to fail
+        prefix="/api", tags=["cited"], dependencies=dependencies, responses=AUTH_ERRORS if dependencies else None
     )
 
     @router.post("/retrieve", response_model=RetrieveResponse, responses=ERRORS)
@@ -285,9 +296,7 @@ def create_app(
         """Ranked passages (paragraphs with their scores) for a query, best first."""
         k = body.k or settings.top_k
         with errors_as_http():
-            passages = service.retriever().retrieve(
-                body.query, k, body.filters.as_dict() if body.filters else None
-            )
+            passages = service.retriever().retrieve(body.query, k, body.filters.as_dict() if body.filters else None)
         return RetrieveResponse(query=body.query, k=k, passages=passages)
 
     @router.post("/ask", response_model=Answer, responses=ERRORS)
@@ -304,24 +313,22 @@ def create_app(
         from index.status import index_status
 
         with errors_as_http():
-            info = index_status(settings)
-            documents = int(info["documents"])
-            return Health(
-                status="ok" if documents else "empty",
-                documents=documents,
-                paragraphs=int(info["paragraphs"]),
-                answerer=service.answerer_name(),
-                index_version=info["version"],
-                message=None
-                if documents
-                else f"nothing is ingested yet; run `cited ingest {settings.articles_dir}`",
-            )
+            return _health(index_status(settings), service)
 
-    app.include_router(router)
-    close_api_paths(app, router)
-    if auth:
-        _protected_docs(app, dependencies)
-    return app
+    return router
+
+
+def _health(info: dict[str, Any], service: CitedService) -> Health:
+    """The health report from `index.status.index_status` output; an empty index says how to fill it."""
+    documents = int(info["documents"])
+    return Health(
+        status="ok" if documents else "empty",
+        documents=documents,
+        paragraphs=int(info["paragraphs"]),
+        answerer=service.answerer_name(),
+        index_version=info["version"],
+        message=None if documents else f"nothing is ingested yet; run `cited ingest {service.settings.articles_dir}`",
+    )
 
 
 def _protected_docs(app: FastAPI, dependencies: list[Any]) -> None:

@@ -13,10 +13,12 @@ polling; it works for answers added later too, because the listener is delegated
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
+from index.limits import MAX_K
 from index.models import Answer
 from index.store import IndexUnavailableError
 from ui import render
@@ -95,12 +97,13 @@ CSS = """
   color: var(--link-text-color, #2563eb); font: inherit; font-weight: 600; }
 """
 
-Turn = dict[
-    str, Any
-]  # {"question": str, "answer": Answer as JSON}; JSON so gr.State can deep-copy it cheaply
+# One question and its answer as the chat keeps them in `gr.State`: {"question": str, "answer": Answer as JSON}
+# (or "answer": None and an "error"). JSON so gr.State can deep-copy it cheaply. Not qa.followup.Turn, which is
+# the assistant's view of an earlier turn for rewriting follow-ups.
+ChatTurn = dict[str, Any]
 
 
-def _messages(turns: list[Turn]) -> list[dict[str, str]]:
+def _messages(turns: list[ChatTurn]) -> list[dict[str, str]]:
     messages: list[dict[str, str]] = []
     for i, turn in enumerate(turns):
         messages.append({"role": "user", "content": render.user_html(turn["question"])})
@@ -134,8 +137,8 @@ class ChatHandlers:
         self.service = service
 
     def respond(
-        self, message: str, turns: list[Turn], k: float | None = None, answerer: str | None = None
-    ) -> Iterator[tuple[Any, list[Turn], Any, Any]]:
+        self, message: str, turns: list[ChatTurn], k: float | None = None, answerer: str | None = None
+    ) -> Iterator[tuple[Any, list[ChatTurn], Any, Any]]:
         """Stream one answer: the question at once, the text as it comes, then the final rendered Answer.
         Yields (chat messages, conversation state, input box, sources panel)."""
         question = (message or "").strip()
@@ -162,7 +165,7 @@ class ChatHandlers:
             if error is None:
                 log.exception("chat answer failed")
                 error = f"Something went wrong ({type(err).__name__}); see the server log."
-        new_turn: Turn = (
+        new_turn: ChatTurn = (
             {"question": question, "answer": None, "error": error or "no answer"}
             if answer is None
             else {"question": question, "answer": answer.model_dump(mode="json")}
@@ -170,7 +173,7 @@ class ChatHandlers:
         turns = [*turns, new_turn]
         yield _messages(turns), turns, "", gr.skip()
 
-    def show_source(self, turns: list[Turn], evt: gr.EventData) -> str:
+    def show_source(self, turns: list[ChatTurn], evt: gr.EventData) -> str:
         """The panel for the clicked citation ("TURN:N" from the button's value)."""
         raw = str((evt._data or {}).get("value", ""))
         turn_s, _, n_s = raw.partition(":")
@@ -181,7 +184,7 @@ class ChatHandlers:
             return render.panel_message_html("That question has no answer.")
         return render.source_card_html(Answer.model_validate(stored), int(n_s), int(turn_s))
 
-    def clear(self) -> tuple[list[Any], list[Turn], str, str]:
+    def clear(self) -> tuple[list[Any], list[ChatTurn], str, str]:
         return [], [], "", render.panel_message_html(render.PANEL_HINT)
 
     def banner(self, answerer: str) -> str:
@@ -202,7 +205,6 @@ class ChatHandlers:
 
 def build_chat(service: CitedService) -> gr.Blocks:
     """The Blocks app; mount it with `ui.server.build_server` (which adds the CSS and auth)."""
-    settings = service.settings
     handlers = ChatHandlers(service)
 
     def chat(message: str, history: list[str] | None = None, k: int | None = None) -> str:
@@ -211,64 +213,102 @@ def build_chat(service: CitedService) -> gr.Blocks:
         return handlers.chat(message, history, k)
 
     with gr.Blocks(title="cited · answers from the articles, with sources") as demo:
-        turns_state = gr.State([])
-        gr.Markdown(
-            "## cited\nAsk about the news articles. Every answer quotes its sources; click a **[n]** to "
-            "open the paragraph it comes from."
-        )
-        banner = gr.Markdown(answerer_banner(service.answerer_name()), elem_id="cited-answerer")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    elem_id="cited-chat",
-                    height=560,
-                    latex_delimiters=[],
-                    feedback_options=None,
-                    group_consecutive_messages=False,
-                    placeholder="Ask a question about the articles, or pick an example below.",
-                    buttons=["copy", "copy_all"],
-                )
-                with gr.Row():
-                    box = gr.Textbox(
-                        placeholder="e.g. Who retook eastern Mosul?",
-                        show_label=False,
-                        scale=1,
-                        elem_id="cited-input",
-                        autofocus=True,
-                        max_length=20_000,
-                    )
-                    send = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="cited-send")
-                    clear_btn = gr.Button("Clear", scale=0, min_width=90, elem_id="cited-clear")
-                gr.Examples(EXAMPLES, inputs=[box], label="Examples")
-                with gr.Accordion("Settings", open=False, elem_id="cited-settings"):
-                    k_slider = gr.Slider(1, 50, value=settings.top_k, step=1, label="Passages to read (k)")
-                    answerer = gr.Radio(
-                        service.answerers,
-                        value=settings.answerer,
-                        label="Answerer",
-                        info="extractive: offline, quotes sentences verbatim. An LLM is offered when one "
-                        "is configured (CITED_ANSWERER).",
-                    )
-            with gr.Column(scale=2):
-                panel = gr.HTML(
-                    render.panel_message_html(render.PANEL_HINT),
-                    js_on_load=CLICK_JS,
-                    elem_id="cited-sources",
-                    label="Sources",
-                    show_label=True,
-                    container=True,
-                )
-
-        outputs = [chatbot, turns_state, box, panel]
-        inputs = [box, turns_state, k_slider, answerer]
-        box.submit(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=8)
-        send.click(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=8)
-        panel.click(
-            handlers.show_source, [turns_state], [panel], api_visibility="private", concurrency_limit=None
-        )
-        clear_btn.click(handlers.clear, None, outputs, api_visibility="private", queue=False)
-        chatbot.clear(handlers.clear, None, outputs, api_visibility="private", queue=False)  # its trash icon
-        answerer.change(handlers.banner, [answerer], [banner], api_visibility="private")
+        components = _layout(service)
+        _wire_events(components, handlers)
         gr.api(chat, api_name="chat", concurrency_limit=8)
     return demo
+
+
+@dataclass
+class _ChatComponents:
+    """The components of the chat page that its events read or update, as `_layout` builds them."""
+
+    turns_state: gr.State
+    banner: gr.Markdown
+    chatbot: gr.Chatbot
+    box: gr.Textbox
+    send: gr.Button
+    clear_btn: gr.Button
+    k_slider: gr.Slider
+    answerer: gr.Radio
+    panel: gr.HTML
+
+
+def _layout(service: CitedService) -> _ChatComponents:
+    """The page, inside the open Blocks: a header, the conversation (left) and the sources panel (right)."""
+    turns_state = gr.State([])
+    gr.Markdown(
+        "## cited\nAsk about the news articles. Every answer quotes its sources; click a **[n]** to "
+        "open the paragraph it comes from."
+    )
+    banner = gr.Markdown(answerer_banner(service.answerer_name()), elem_id="cited-answerer")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chatbot, box, send, clear_btn = _conversation()
+            k_slider, answerer = _settings_accordion(service)
+        with gr.Column(scale=2):
+            panel = gr.HTML(
+                render.panel_message_html(render.PANEL_HINT),
+                js_on_load=CLICK_JS,
+                elem_id="cited-sources",
+                label="Sources",
+                show_label=True,
+                container=True,
+            )
+    return _ChatComponents(turns_state, banner, chatbot, box, send, clear_btn, k_slider, answerer, panel)
+
+
+def _conversation() -> tuple[gr.Chatbot, gr.Textbox, gr.Button, gr.Button]:
+    """The chat window, the question box with its Ask and Clear buttons, and the example questions."""
+    chatbot = gr.Chatbot(
+        label="Conversation",
+        elem_id="cited-chat",
+        height=560,
+        latex_delimiters=[],
+        feedback_options=None,
+        group_consecutive_messages=False,
+        placeholder="Ask a question about the articles, or pick an example below.",
+        buttons=["copy", "copy_all"],
+    )
+    with gr.Row():
+        box = gr.Textbox(
+            placeholder="e.g. Who retook eastern Mosul?",
+            show_label=False,
+            scale=1,
+            elem_id="cited-input",
+            autofocus=True,
+            max_length=20_000,
+        )
+        send = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="cited-send")
+        clear_btn = gr.Button("Clear", scale=0, min_width=90, elem_id="cited-clear")
+    gr.Examples(EXAMPLES, inputs=[box], label="Examples")
+    return chatbot, box, send, clear_btn
+
+
+def _settings_accordion(service: CitedService) -> tuple[gr.Slider, gr.Radio]:
+    """The collapsed Settings: how many passages to read, and which answerer answers."""
+    settings = service.settings
+    with gr.Accordion("Settings", open=False, elem_id="cited-settings"):
+        k_slider = gr.Slider(1, MAX_K, value=settings.top_k, step=1, label="Passages to read (k)")
+        answerer = gr.Radio(
+            service.answerers,
+            value=settings.answerer,
+            label="Answerer",
+            info="extractive: offline, quotes sentences verbatim. An LLM is offered when one "
+            "is configured (CITED_ANSWERER).",
+        )
+    return k_slider, answerer
+
+
+def _wire_events(page: _ChatComponents, handlers: ChatHandlers) -> None:
+    """Connect the components to the handlers (all private to the UI: the public API is `gr.api` "chat")."""
+    outputs = [page.chatbot, page.turns_state, page.box, page.panel]
+    inputs = [page.box, page.turns_state, page.k_slider, page.answerer]
+    page.box.submit(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=8)
+    page.send.click(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=8)
+    page.panel.click(
+        handlers.show_source, [page.turns_state], [page.panel], api_visibility="private", concurrency_limit=None
+    )
+    page.clear_btn.click(handlers.clear, None, outputs, api_visibility="private", queue=False)
+    page.chatbot.clear(handlers.clear, None, outputs, api_visibility="private", queue=False)  # its trash icon
+    page.answerer.change(handlers.banner, [page.answerer], [page.banner], api_visibility="private")

@@ -13,11 +13,14 @@ import socket
 import sys
 import threading
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
+from index.cli_options import EXIT_USER_ERROR, add_index_options
 from index.settings import Settings
 
-EXIT_USER_ERROR = 2
+if TYPE_CHECKING:
+    import uvicorn
+
 STARTUP_TIMEOUT_S = 120.0
 
 
@@ -47,10 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-auth", action="store_true", help="serve without a login even beyond loopback (prints a warning)"
     )
-    parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
-    parser.add_argument(
-        "--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)"
-    )
+    add_index_options(parser)
     parser.add_argument(
         "--no-warm", action="store_true", help="do not load the model before the first question"
     )
@@ -123,43 +123,58 @@ def port_free(host: str, port: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`cited serve`: everything that would stop the server is checked first (exit 2 with the reason), then it
+    serves until stopped."""
+    args = build_parser().parse_args(argv)
+    prepared = _prepare(args)
+    if isinstance(prepared, str):
+        print(f"error: {prepared}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return _run_server(prepared, use_auth=not args.no_auth, warm=not args.no_warm)
+
+
+def _prepare(args: argparse.Namespace) -> Settings | str:
+    """The settings to serve with, once everything that would stop the server has been checked and an empty index
+    filled; otherwise the reason, for the user (the caller exits with EXIT_USER_ERROR before binding anything)."""
     from pydantic import ValidationError
 
     from index.readers import InputError
     from index.store import IndexUnavailableError
 
-    args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
     except ValidationError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    if settings.port == 0:  # "any free port": pick it now, so the URL printed is the real one
-        with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as sock:
-            sock.bind((settings.host, 0))
-            settings = settings.model_copy(update={"port": sock.getsockname()[1]})
+        return str(err)
+    settings = _with_real_port(settings)
     refusal = check_auth(settings, args.no_auth)
     if refusal:
-        print(f"error: {refusal}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return refusal
     if not port_free(settings.host, settings.port):
-        print(
-            f"error: {url_for(settings.host, settings.port)} is in use; choose another with --port",
-            file=sys.stderr,
-        )
-        return EXIT_USER_ERROR
+        return f"{url_for(settings.host, settings.port)} is in use; choose another with --port"
     try:
         ensure_index(settings)
     except (InputError, IndexUnavailableError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return str(err)
+    return settings
 
+
+def _with_real_port(settings: Settings) -> Settings:
+    """Port 0 means "any free port": pick it now, so the URL printed is the real one."""
+    if settings.port != 0:
+        return settings
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as sock:
+        sock.bind((settings.host, 0))
+        return settings.model_copy(update={"port": sock.getsockname()[1]})
+
+
+def _run_server(settings: Settings, *, use_auth: bool, warm: bool) -> int:
+    """Serve until stopped; 0 if the server had started, 1 if it never did."""
     import uvicorn
 
     from ui.api import service_of
     from ui.server import build_server
 
-    app = build_server(settings, use_auth=not args.no_auth)
+    app = build_server(settings, use_auth=use_auth)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -170,22 +185,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     server = uvicorn.Server(config)
     url = url_for(settings.host, settings.port)
-
-    def announce() -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started and not server.should_exit and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if server.started:
-            print(f"Running on {url}", flush=True)
-            print(f"  chat at {url}/ · REST API docs at {url}/docs · Ctrl+C to stop", flush=True)
-
-    if not args.no_warm:
+    if warm:
         # Load the model and open the index before accepting requests, so /api/health means "ready to answer"
         # and the first question is not the one that pays seconds of loading.
         service_of(app).warm()
-    threading.Thread(target=announce, name="cited-announce", daemon=True).start()
+    threading.Thread(target=_announce, args=(server, url), name="cited-announce", daemon=True).start()
     server.run()
     return 0 if server.started else 1
+
+
+def _announce(server: uvicorn.Server, url: str) -> None:
+    """Print the "Running on" lines once the server accepts connections (tests and users wait for them)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started and not server.should_exit and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if server.started:
+        print(f"Running on {url}", flush=True)
+        print(f"  chat at {url}/ · REST API docs at {url}/docs · Ctrl+C to stop", flush=True)
 
 
 def retrieve_main(argv: list[str] | None = None) -> int:
