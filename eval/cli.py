@@ -7,6 +7,7 @@ bad dataset are answered in a blink.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eval.datasets import DEFAULT_DATASET, DatasetError, EvalRecord, load_dataset, read_corpus, spread_sample
+from index.cli_options import EXIT_USER_ERROR, add_index_options
 from qa.reader.training_data import CALIBRATION_FRACTION
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from index.settings import Settings
 
 BASELINE = "first-sentence"
-EXIT_USAGE, EXIT_FAILED = 2, 1
+EXIT_FAILED = 1  # the evaluation itself failed (EXIT_USER_ERROR: the input was refused)
 
 
 @dataclass
@@ -66,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a SQuAD v1.1 JSON file; its contexts are indexed once into --cache",
     )
     parser.add_argument(
+        "--counterfactual",
+        type=Path,
+        metavar="FILE",
+        help="a SQuAD JSON file: ask questions whose paragraph has a twin with the answer swapped (conflict test)",
+    )
+    parser.add_argument(
         "--answerer",
         choices=[*get_args(AnswererName), BASELINE],
         help="default: the configured answerer (CITED_ANSWERER)",
@@ -99,8 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --given-paragraph on SQuAD v2.0: share of articles the no-answer threshold is fitted on",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
-    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)")
+    add_index_options(parser)
     return parser
 
 
@@ -241,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     failures = (RuntimeError, OSError, ValueError, InputError)
     if args.given_paragraph:
         return _given_paragraph(args, progress)
+    if args.counterfactual:
+        return _counterfactual(args, settings, k, progress)
     try:
         paths = args.dataset or ([] if args.squad else [DEFAULT_DATASET])
         jobs = [dataset_job(path, settings, args.limit) for path in paths]
@@ -248,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs.append(squad_job(args.squad, settings, args.limit, args.cache, progress))
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USER_ERROR
     except failures as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -277,15 +286,30 @@ def _given_paragraph(args: argparse.Namespace, progress: bool) -> int:
 
     if not args.squad:
         print("error: --given-paragraph needs --squad FILE", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USER_ERROR
     try:
         report = evaluate_given(args.squad, Reader(), args.calibration_fraction, args.limit, progress)
     except (DatasetError, ReaderModelError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USER_ERROR
     out = args.out or Path("reports") / f"reader-{args.squad.stem}"
     write_given_report(report, out)
     print_given(report)
+    print(f"report: {out}")
+    return 0
+
+
+def _counterfactual(args: argparse.Namespace, settings: Settings, k: int, progress: bool) -> int:
+    from eval.counterfactual import SAMPLE_SIZE, run, write_counterfactual_report
+
+    try:
+        report = run(args.counterfactual, settings, args.cache, args.limit or SAMPLE_SIZE, k, progress)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    out = args.out or Path("reports") / f"counterfactual-{args.counterfactual.stem}"
+    write_counterfactual_report(report, out)
+    print(json.dumps(report["summary"], indent=1))
     print(f"report: {out}")
     return 0
 

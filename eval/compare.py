@@ -21,10 +21,11 @@ from eval.datasets import EvalRecord
 from eval.metrics import QuestionScore, retrieval_metrics, summarize
 from eval.protocols import AnswererLike, RetrieverLike
 from eval.runner import retrieval_ranks, run_questions
+from index.limits import MODES, Mode
 
-RETRIEVAL_MODES = ("dense", "keyword", "fused")
 ANSWERERS = ("extractive", "first-sentence")
-MAIN_MODE = "fused"
+MAIN_MODE: Mode = MODES[0]  # the mode the answerers read with
+RETRIEVAL_MODES = tuple(sorted(MODES, key=lambda mode: mode == MAIN_MODE))  # each search alone, then fused
 RULES_REFERENCE = Path(__file__).resolve().parent / "reference" / "rule-answerer-137deea.json"
 
 
@@ -42,7 +43,7 @@ def run_comparison(
     main_scores: Sequence[QuestionScore],
     main_answerer: str,
     k: int | None,
-    make_retriever: Callable[[str], RetrieverLike],
+    make_retriever: Callable[[Mode], RetrieverLike],
     make_assistant: Callable[[str, RetrieverLike], AnswererLike],
     progress: bool = True,
     dataset_file: str = "",

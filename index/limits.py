@@ -1,5 +1,5 @@
 """Bounds and names every layer shares, each defined once: how many passages a query may ask for, which keys
-filter retrieval, how long a question may be, and what counts as a blank one.
+filter retrieval, the retrieval modes, how long a question may be, and what counts as a blank one.
 
 The HTTP schema, the retriever and the assistant all read them from here, so the documented limits are the
 enforced ones.
@@ -10,9 +10,12 @@ from __future__ import annotations
 import sys
 import unicodedata
 from functools import cache
+from typing import Literal, get_args
 
 MAX_K = 50  # passages per query
 FILTER_KEYS = ("doc_id", "source")
+Mode = Literal["fused", "dense", "keyword"]  # how the retriever ranks: both searches fused, or one of them
+MODES: tuple[Mode, ...] = get_args(Mode)
 MAX_QUERY_CHARS = 2_000  # a retrieval query over HTTP
 MAX_QUESTION_CHARS = 20_000  # hard limit over HTTP; beyond settings.max_question_chars a question is truncated
 MAX_HISTORY_TURNS = 100

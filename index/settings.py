@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from index.limits import MAX_K
+
 # Offline guards: set before any Hugging Face, Gradio or Chroma module is imported, so nothing phones home or
 # tries to download a model. setdefault lets a user who knows better override them.
 OFFLINE_ENV = {
@@ -44,6 +46,9 @@ AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
 # Fitted by `python -m eval.threshold_sweep eval/datasets/articles.jsonl` (the gold set as the calibration split:
 # the threshold that handles the most of its 130 questions right); reported on the held-out sets and SQuAD.
 READER_THRESHOLD = 1.0
+# Fitted by `python -m eval.conflict_sweep ../shared/benchmarks/squad-v1.1-train.json` (a counterfactual set built
+# from SQuAD train articles: the most conflicts flagged with false "sources differ" on its plain questions <= 2%).
+CONFLICT_GAP = 1.0
 
 
 class Settings(BaseSettings):
@@ -67,7 +72,7 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(default=20.0, gt=0, description="larger files are refused with a clear error")
 
     # Retrieval.
-    top_k: int = Field(default=5, ge=1, le=50)
+    top_k: int = Field(default=5, ge=1, le=MAX_K)
     # Reciprocal-rank fusion of three ranked lists: paragraph vectors (Chroma), best-sentence vectors, BM25.
     # Tuned on the bundled gold set and checked on SQuAD (README, "Quality").
     rrf_k: int = Field(default=5, ge=1)
@@ -81,6 +86,9 @@ class Settings(BaseSettings):
     # The extractive answer's refusal threshold: a span is given only when it beats "no answer" in its passage by
     # more than this (start + end logits); see READER_THRESHOLD and README, "Quality".
     reader_threshold: float = READER_THRESHOLD
+    # Another article's span that shares no word with the answer is shown as "the sources differ" when its score and
+    # margin are within this of the answer's; see CONFLICT_GAP.
+    conflict_gap: float = Field(default=CONFLICT_GAP, ge=0)
     max_question_chars: int = Field(default=2000, ge=10)
     max_history_turns: int = Field(default=6, ge=0)
     llm_base_url: str = "http://127.0.0.1:8080/v1"

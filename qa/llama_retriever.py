@@ -11,6 +11,7 @@ from typing import Any
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from index.limits import Mode
 from index.models import Passage
 from index.settings import Settings
 from qa.retriever import Retriever
@@ -57,7 +58,7 @@ class CitedLlamaRetriever(BaseRetriever):
         settings: Settings | None = None,
         k: int | None = None,
         filters: dict[str, Any] | None = None,
-        mode: str = "fused",
+        mode: Mode = "fused",
     ) -> CitedLlamaRetriever:
         return cls(Retriever.from_defaults(settings, mode=mode), k=k, filters=filters)
 

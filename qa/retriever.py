@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from index.limits import FILTER_KEYS, MAX_K, is_blank
+from index.limits import FILTER_KEYS, MAX_K, MODES, Mode, is_blank
 from index.models import Passage
 from index.settings import Settings, get_settings
 from index.snapshot import Snapshot, keyword_tokenize
 from qa.index_handle import IndexHandle, shared_handle
-
-Mode = Literal["fused", "dense", "keyword"]
-MODES: tuple[str, ...] = ("fused", "dense", "keyword")
 
 
 class QueryError(ValueError):
@@ -69,7 +66,7 @@ def _rrf(rank_lists: list[tuple[float, list[str]]], k: int) -> dict[str, float]:
 class Retriever:
     """`Retriever.from_defaults().retrieve("who retook eastern Mosul?", k=5)` → passages, best first."""
 
-    def __init__(self, settings: Settings, handle: IndexHandle, mode: str = "fused") -> None:
+    def __init__(self, settings: Settings, handle: IndexHandle, mode: Mode = "fused") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.settings = settings
@@ -78,7 +75,7 @@ class Retriever:
         self._counts: dict[str, int] = {}
 
     @classmethod
-    def from_defaults(cls, settings: Settings | None = None, mode: str = "fused") -> Retriever:
+    def from_defaults(cls, settings: Settings | None = None, mode: Mode = "fused") -> Retriever:
         settings = settings or get_settings()
         return cls(settings, shared_handle(settings), mode)
 

@@ -12,17 +12,10 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
-from index.settings import Settings
-
-EXIT_USER_ERROR = 2
-
-
-def _k(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 50:
-        raise argparse.ArgumentTypeError(f"k must be between 1 and 50, got {value}")
-    return value
+from index.cli_options import EXIT_USER_ERROR, add_index_options, add_k_option
+from index.settings import AnswererName, Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -127,11 +120,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)")
-    parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cited", description="Cited answers from news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,26 +128,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the articles folder)")
     p.add_argument("--skip-bad", action="store_true", help="ingest the good files even if some are unreadable")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _common(p)
+    add_index_options(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("status", help="what is indexed, and where")
     p.add_argument("--json", action="store_true")
-    _common(p)
+    add_index_options(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
-    p.add_argument("--k", type=_k, help="passages to read, 1..50 (default: CITED_TOP_K)")
-    p.add_argument("--answerer", choices=["extractive", "openai-like", "ollama", "llama-cpp"])
-    _common(p)
+    add_k_option(p)
+    p.add_argument("--answerer", choices=get_args(AnswererName))
+    add_index_options(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
-    p.add_argument("--k", type=_k)
-    p.add_argument("--answerer", choices=["extractive", "openai-like", "ollama", "llama-cpp"])
-    _common(p)
+    add_k_option(p)
+    p.add_argument("--answerer", choices=get_args(AnswererName))
+    add_index_options(p)
     p.set_defaults(func=cmd_chat)
 
     for name, helptext in EXTRA_COMMANDS.items():

@@ -8,12 +8,11 @@ import argparse
 import json
 import sys
 import textwrap
-from pathlib import Path
 
+from index.cli_options import EXIT_USER_ERROR, add_index_options, add_k_option
+from index.limits import MODES
 from index.models import Passage
 from index.settings import Settings
-
-EXIT_USER_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,17 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cited retrieve", description="Show the passages retrieved for a query."
     )
     parser.add_argument("query", help="what to search for")
-    parser.add_argument("-k", "--k", type=int, help="how many passages (1..50; default: CITED_TOP_K)")
+    add_k_option(parser, "how many passages")
     parser.add_argument("--json", action="store_true", help='print {"query", "k", "passages": [...]} as JSON')
     parser.add_argument("--doc-id", action="append", help="only this article (repeatable)")
     parser.add_argument("--source", action="append", help="only this outlet (repeatable)")
-    parser.add_argument(
-        "--mode", choices=("fused", "dense", "keyword"), default="fused", help="retrieval mode"
-    )
-    parser.add_argument("--index-dir", type=Path, help="the index folder (CITED_INDEX_DIR)")
-    parser.add_argument(
-        "--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (CITED_CHROMA_URL)"
-    )
+    parser.add_argument("--mode", choices=MODES, default=MODES[0], help="retrieval mode")
+    add_index_options(parser)
     return parser
 
 
