@@ -170,6 +170,21 @@ def plot_compare(report: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def plot_counterfactual(summary: dict[str, Any], path: Path) -> Path:
+    """The counterfactual test: which claim the answers led with, and whether a conflict read was flagged."""
+    fig = _figure(10, 3.6)
+    left, right = fig.subplots(1, 2)
+    led = summary["led"]
+    left.bar(list(led), list(led.values()), color=["#2a7", "#c33", "#999", "#557"])
+    left.set_title(f"what the {summary['questions']} answers led with")
+    left.set_ylabel("questions")
+    both, flagged = summary["both_read"], summary["flagged_when_both_read"]
+    right.bar(["flagged", "not flagged"], [flagged, both - flagged], color=["#2a7", "#c33"])
+    right.set_title(f"both claims among the passages read ({both}): conflict flagged?")
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def write_plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
     paths = [
         plot_hit_curve(report, out_dir / "hit_at_k.png"),

@@ -61,9 +61,14 @@ def articles(data: dict[str, Any]) -> list[SquadArticle]:
     for i, article in enumerate(data["data"]):
         title = str(article.get("title") or f"article {i}").replace("_", " ").strip()
         slug = _SLUG.sub("_", title.lower()).strip("_")[:60] or "article"
-        contexts = [_NEWLINES.sub(" ", p["context"]) for p in article["paragraphs"]]
+        contexts = [flatten_newlines(p["context"]) for p in article["paragraphs"]]
         result.append(SquadArticle(stem=f"{i:03d}_{slug}", title=title, contexts=contexts))
     return result
+
+
+def flatten_newlines(context: str) -> str:
+    """A SQuAD context on one line: in the written corpus a line is a paragraph."""
+    return _NEWLINES.sub(" ", context)
 
 
 def article_text(article: SquadArticle) -> str:

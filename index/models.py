@@ -17,6 +17,7 @@ PartKind = Literal[
 PROSE_KINDS = ("sentence", "unsupported")  # generated sentences: one paragraph of running text
 UNSUPPORTED_MARK = "⚠ unsupported"
 RELATED_HEADING = "Closest passages, as related reading:"
+DIFFER_LEAD = "The answer above is the one the reader is surer of; check both sources."
 # How each kind of part reads: literal words, and slots filled from the part ("{text}", "{answer}", "{cite}" for its
 # citations, "{cite0}"/"{cite1}" for one of them; "{body}"/"{end}": the text and its closing punctuation).
 # Styles: plain, bold, quote (curly quotes), cite (an [n] marker).
@@ -37,7 +38,7 @@ PART_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("cite", "{cite0}"),
         ("plain", " versus {answer} "),
         ("cite", "{cite1}"),
-        ("plain", "."),
+        ("plain", ". " + DIFFER_LEAD),
     ],
     "refusal": [("plain", "{text}")],
     "related": [("plain", "{text}")],
@@ -205,6 +206,9 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     refused: bool = False
+    conflicting: bool = Field(
+        default=False, description="another source gives a different answer: a `differ` part names both, cited"
+    )
     answerer: str = "extractive"
     notices: list[str] = Field(default_factory=list, description="things the user should know, e.g. truncation")
     unsupported: list[str] = Field(default_factory=list, description="generated sentences no source supports")
@@ -214,6 +218,7 @@ class Answer(BaseModel):
     def _text_from_parts(self) -> Answer:
         if self.parts and not self.text:
             self.text = parts_markdown(self.parts)
+        self.conflicting = self.conflicting or any(part.kind == "differ" for part in self.parts)
         return self
 
     @property

@@ -4,7 +4,8 @@ The trained reader (`qa.reader`) reads every retrieved passage and gives each it
 it says "no answer here". The answer is the best span over the passages whose span beats no-answer by more than
 the fitted threshold (`Settings.reader_threshold`); it is quoted in the sentence(s) that hold it, verbatim, with
 its citation. Other articles whose span says the same thing are cited as corroboration; a confident span of
-another article that shares no word with it is shown as the sources differing. When no passage passes the
+another article that shares no word with it, about as sure of itself (`Settings.conflict_gap`, fitted), is shown
+as the sources differing. When no passage passes the
 threshold the answer is a refusal that lists the closest passages as related reading.
 """
 
@@ -13,32 +14,42 @@ from __future__ import annotations
 import math
 
 from index.models import Answer, AnswerPart, Citation, Paragraph, Passage, ReadSpan
-from index.settings import Settings
+from index.settings import CONFLICT_GAP, Settings
 from qa.answer_text import token_f1
 from qa.citations import make_citation
 from qa.reader.model import Reader, shared_reader
 
 AGREE_F1 = 0.5  # two spans agree when their SQuAD token F1 is at least this ("Iraqi forces" ~ "Iraqi troops")
-CONFLICT_GAP = 1.0  # a span sharing no word with the answer, as sure of itself (score and margin within this), differs
 MAX_CITATIONS = 3
 REFUSAL = "The articles don't answer this question."
+RELATED_ITEM = "{title} ({outlet}, paragraph {n}): {first}"  # one closest passage under a refusal
 
 
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, reader: Reader, threshold: float, max_citations: int = MAX_CITATIONS) -> None:
+    def __init__(
+        self,
+        reader: Reader,
+        threshold: float,
+        max_citations: int = MAX_CITATIONS,
+        conflict_gap: float = CONFLICT_GAP,
+    ) -> None:
         if not isinstance(reader, Reader):
             raise TypeError("reader must be a qa.reader.model.Reader")
         if max_citations < 1:
             raise ValueError("max_citations must be at least 1")
+        if conflict_gap < 0:
+            raise ValueError("conflict_gap must be at least 0")
         self.reader = reader
         self.threshold = float(threshold)
         self.max_citations = max_citations
+        self.conflict_gap = float(conflict_gap)
 
     @classmethod
     def from_defaults(cls, settings: Settings) -> ExtractiveAnswerer:
-        return cls(shared_reader(settings.reader_dir), settings.reader_threshold)
+        reader = shared_reader(settings.reader_dir)
+        return cls(reader, settings.reader_threshold, conflict_gap=settings.conflict_gap)
 
     def warm_up(self) -> None:
         self.reader.warm_up()
@@ -58,17 +69,10 @@ class ExtractiveAnswerer:
             AnswerPart(kind="quote", text=citations[0].quote, citations=[1]),
         ]
         differing = []
-        cited_docs = {by_id[best.paragraph_id].doc_id}
-        for other in confident[1:]:
-            paragraph = by_id[other.paragraph_id]
-            if paragraph.doc_id in cited_docs or len(citations) >= self.max_citations:
-                continue
-            relation = _relation(best, other)
-            if relation is None:
-                continue
+        docs = {span.paragraph_id: by_id[span.paragraph_id].doc_id for span in confident}
+        for other, relation in related_spans(confident, docs, self.conflict_gap, self.max_citations):
             n = len(citations) + 1
-            citations.append(_cite(n, paragraph, other))
-            cited_docs.add(paragraph.doc_id)
+            citations.append(_cite(n, by_id[other.paragraph_id], other))
             if relation == "conflict":
                 parts.append(AnswerPart(kind="conflict", text=citations[-1].quote, answer=other.text, citations=[n]))
                 differing.append(AnswerPart(kind="differ", text=best.text, answer=other.text, citations=[1, n]))
@@ -88,11 +92,8 @@ class ExtractiveAnswerer:
         for p in passages[:3]:
             para = p.paragraph
             first = para.sentence_texts()[0] if para.sentences else para.text
-            parts.append(
-                AnswerPart(
-                    kind="related", text=f"{para.title} ({para.source or para.doc_id}, paragraph {para.n}): {first}"
-                )
-            )
+            text = RELATED_ITEM.format(title=para.title, outlet=para.source or para.doc_id, n=para.n, first=first)
+            parts.append(AnswerPart(kind="related", text=text))
         if closest is None:
             reason = "no passage was found to read"
         else:
@@ -123,12 +124,30 @@ def _cite(n: int, paragraph: Paragraph, span: ReadSpan) -> Citation:
     return make_citation(n, paragraph, start, end, support=_support(span.margin), answer=(span.start, span.end))
 
 
-def _relation(best: ReadSpan, other: ReadSpan) -> str | None:
-    """ "agree" when the spans say the same (token F1), "conflict" when they share no word and are about as sure."""
+def related_spans(
+    confident: list[ReadSpan], docs: dict[str, str], gap: float, max_citations: int
+) -> list[tuple[ReadSpan, str]]:
+    """The other articles' spans the answer cites beside the best one (`confident[0]`), each with its relation:
+    one span per article, at most `max_citations` in all, spans that neither agree nor conflict left out."""
+    best, out = confident[0], list[tuple[ReadSpan, str]]()
+    cited_docs = {docs[best.paragraph_id]}
+    for other in confident[1:]:
+        if docs[other.paragraph_id] in cited_docs or len(out) + 1 >= max_citations:
+            continue
+        relation = span_relation(best, other, gap)
+        if relation is not None:
+            out.append((other, relation))
+            cited_docs.add(docs[other.paragraph_id])
+    return out
+
+
+def span_relation(best: ReadSpan, other: ReadSpan, gap: float) -> str | None:
+    """ "agree" when the spans say the same (token F1), "conflict" when they share no word and `other` is about as
+    sure of itself as `best` (score and margin within `gap`)."""
     agreement = token_f1(best.text, other.text)
     if agreement >= AGREE_F1:
         return "agree"
-    sure_alike = best.score - other.score <= CONFLICT_GAP and best.margin - other.margin <= CONFLICT_GAP
+    sure_alike = best.score - other.score <= gap and best.margin - other.margin <= gap
     return "conflict" if agreement == 0.0 and sure_alike else None
 
 

@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 from processes import free_port, http_ok, running, server_death
 
-from index.models import Answer
+from index.models import PART_TEMPLATES, RELATED_HEADING, Answer
 from index.settings import Settings
 from qa.citations import markers, verify
+from qa.extractive import REFUSAL, RELATED_ITEM
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LLM_VENV_PYTHON = REPO_ROOT / ".cache" / "llm-venv" / "bin" / "python"
@@ -56,36 +57,46 @@ EXTRA_ARTICLES: dict[str, str] = {
         "according to the city auditor.\n\n"
         "Residents welcomed the reopening of the bridge.\n"
     ),
+    # Two reports of one race with different winners, one champion worded two ways, two dates for one opening.
+    "903_race_a": (
+        "City Marathon Results\n\n"
+        "Portville- Anna Kowalski won the Portville city marathon on Sunday, finishing in two hours and 31 minutes.\n\n"
+        "Thousands of runners took part in the race.\n"
+    ),
+    "904_race_b": (
+        "Marathon Winner Crowned\n\n"
+        "Portville Gazette – Lena Fischer won the Portville city marathon on Sunday, the organisers announced.\n\n"
+        "The weather was cool and dry.\n"
+    ),
+    "905_chess_a": (
+        "Chess Final\n\n"
+        "Holmford- The Holmford chess championship was won by Priya Raman after a five-hour final.\n"
+    ),
+    "906_chess_b": (
+        "Holmford Champion\n\n"
+        "Holmford Times – Priya Raman took the title at the Holmford chess championship, beating the holder.\n"
+    ),
+    "907_museum_a": (
+        "Museum Opening\n\n"
+        "Carden- The new Carden history museum opened on 12 March 2016, the curator said.\n"
+    ),
+    "908_museum_b": (
+        "Carden Museum\n\n"
+        "Carden Post – The Carden history museum opened its doors on 4 June 2017 after years of delay.\n"
+    ),
 }
 
-# Words the extractive answerer writes itself (everything else it shows must come from the articles).
+# Words the extractive answerer writes itself (everything else it shows must come from the articles): the literal
+# words of the answer templates, the refusal and the related-reading heading.
 TEMPLATE_WORDS = frozenset(
-    {
-        "the",
-        "articles",
-        "don't",
-        "answer",
-        "this",
-        "question",
-        "closest",
-        "passages",
-        "as",
-        "related",
-        "reading",
-        "paragraph",
-        "also",
-        "reported",
-        "by",
-        "another",
-        "article",
-        "gives",
-        "a",
-        "different",
-        "figure",
-        "sources",
-        "differ",
-        "versus",
-    }
+    word
+    for text in (
+        REFUSAL,
+        RELATED_HEADING,
+        RELATED_ITEM,
+        *(template for layout in PART_TEMPLATES.values() for style, template in layout if style != "cite"),
+    )
+    for word in re.findall(r"[a-z']+", re.sub(r"\{[a-z0-9]+\}", " ", text.lower()))
 )
 
 

@@ -191,6 +191,34 @@ def test_agreeing_spans_of_other_articles_are_cited_as_corroboration(
         assert "Elm" in original(f"{extra_settings.articles_dir}/{c.doc_id}.txt")[c.answer_start : c.answer_end]
 
 
+@pytest.mark.parametrize(
+    ("question", "docs", "claims"),
+    [
+        ("Who won the Portville city marathon?", {"903_race_a", "904_race_b"}, {"Anna Kowalski", "Lena Fischer"}),
+        ("When did the Carden history museum open?", {"907_museum_a", "908_museum_b"}, {"2016", "2017"}),
+    ],
+    ids=["different-winners", "different-dates"],
+)
+def test_two_articles_with_different_claims_are_shown_as_differing(
+    extra_settings: Settings, question: str, docs: set[str], claims: set[str]
+) -> None:
+    answer = Assistant.from_defaults(extra_settings).ask(question)
+    assert not answer.refused and answer.conflicting, answer.text
+    assert {c.doc_id for c in answer.citations} == docs
+    assert "The sources differ" in answer.text and "Also reported by" not in answer.text
+    differ = next(part for part in answer.parts if part.kind == "differ")
+    assert differ.citations == [1, 2]
+    assert {claim for claim in claims for said in (differ.text, differ.answer) if claim in said} == claims
+
+
+def test_one_winner_worded_two_ways_is_corroboration(extra_settings: Settings) -> None:
+    answer = Assistant.from_defaults(extra_settings).ask("Who won the Holmford chess championship?")
+    assert not answer.refused and not answer.conflicting
+    assert "Priya Raman" in (answer.short_answer or "")
+    assert {c.doc_id for c in answer.citations} == {"905_chess_a", "906_chess_b"}
+    assert "Also reported by [2]" in answer.text and "differ" not in answer.text
+
+
 def test_passages_are_read_as_given(answerer: ExtractiveAnswerer, retriever: Retriever) -> None:
     """The answer comes from the passages handed in, whatever their rank: a distractor first does not win."""
     good = retriever.retrieve("Who retook eastern Mosul?", 1)
