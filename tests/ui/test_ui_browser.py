@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from uitest_helpers import REPO_ROOT, XSS_QUESTION, LiveServer, start_server
+from uitest_helpers import ARTICLE_MARKUP, REPO_ROOT, XSS_QUESTION, LiveServer, start_server
 
 from index.models import Answer, Paragraph
 from index.settings import Settings
@@ -157,12 +157,19 @@ def test_article_markup_is_shown_as_text_and_runs_nothing(xss_settings: Settings
         open_page(page, live.url)
         answer = ask(page, XSS_QUESTION)
         assert "<script>window.__xss=2</script>" in answer.inner_text()
+        # The article's own "[1]" and "**…**" inside the quote are its words: no button, no bold (#14.8).
+        assert ARTICLE_MARKUP in answer.inner_text()
+        served = Answer.model_validate(live.app.state.service.assistant().ask(XSS_QUESTION).model_dump())
+        markers = [value for part in served.parts for style, value in part.segments() if style == "cite"]
+        assert answer.locator("button.cite").count() == len(markers), answer.inner_html()
+        assert "on time" not in " ".join(answer.locator("strong, b, em").all_inner_texts())
 
         answer.locator(".cited-body button.cite").first.click()
         card = page.locator("#cited-sources .cited-source")
         card.locator("mark").wait_for(timeout=TIMEOUT_MS)
         assert '<img src=x onerror="window.__xss=1">' in card.locator(".cited-source-title").inner_text()
         assert "<script>window.__xss=2</script>" in card.locator("mark").inner_text()
+        assert card.locator("button.cite").count() == 0 and ARTICLE_MARKUP in card.inner_text()
 
         ask(page, '<img src=x onerror="window.__xss=3"> When did the crew finish grouting?')
         assert '<img src=x onerror="window.__xss=3">' in page.locator("#cited-chat").inner_text()

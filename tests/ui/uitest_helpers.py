@@ -39,13 +39,14 @@ XSS_ARTICLE = (
     "\n"
     "Baghdad-\n"
     "\n"
-    "The Mosul dam repair crew finished grouting the foundation in March, engineers said "
+    "The Mosul dam repair crew finished grouting the foundation in March [1], engineers said **on time** "
     "<script>window.__xss=2</script> on Tuesday.\n"
     "\n"
     "The grouting work on the Mosul dam keeps the structure safe, according to the ministry "
     '<img src=x onerror="window.__xss=1">.\n'
 )
 XSS_QUESTION = "When did the Mosul dam repair crew finish grouting the foundation?"
+ARTICLE_MARKUP = "March [1], engineers said **on time**"  # an article's own [1] and **: text, not markup
 
 
 @dataclass
