@@ -2,8 +2,9 @@
 
 For a seeded sample of questions, a twin of the question's own paragraph is written as a separate article, with
 the answer replaced by another answer of the same kind (a name, a date, a number) taken from the same SQuAD article.
-The whole SQuAD file is the rest of the corpus, so every question has its true paragraph, its swapped twin and
-realistic distractors. Asked through the real pipeline (retrieval, reader, composition), each answer is scored:
+A seeded sample of `ARTICLES` SQuAD articles is the rest of the corpus (every paragraph of each), so every
+question has its true paragraph, its swapped twin and realistic distractors on the same topic. Asked through the
+real pipeline (retrieval, reader, composition), each answer is scored:
 
 - whether both claims were among the passages read, and then whether the answer flagged the conflict (a `differ`
   part citing both);
@@ -27,6 +28,7 @@ from index.settings import Settings
 from qa.answer_text import token_f1
 
 SAMPLE_SIZE = 240
+ARTICLES = 12  # SQuAD articles in the corpus (dev has 48): their questions are sampled, their paragraphs distract
 SEED = 0
 MAX_ANSWER_WORDS = 6
 SWAPPED_KINDS = ("name", "date", "number")  # claims a twin can contradict plainly; "other" answers are phrases
@@ -45,6 +47,12 @@ class CounterfactualQuestion:
     article: str  # the file stem of the SQuAD article holding the true paragraph
     twin: str  # the file stem of the twin article
     context: str  # the true paragraph
+
+
+def sample_articles(data: dict[str, Any], n: int, seed: int) -> dict[str, Any]:
+    """`n` of the file's articles, chosen with `seed` (all of them when it has no more)."""
+    articles = random.Random(seed).sample(data["data"], min(n, len(data["data"])))
+    return {"data": articles, "version": data.get("version", "")}
 
 
 def answer_kind(text: str) -> str:
@@ -208,8 +216,8 @@ def run(path: Path, settings: Settings, cache: Path, size: int, k: int, progress
 
     from qa.assistant import Assistant
 
-    data = squad.load_squad(path)
-    cf_settings, questions = prepare(data, squad.file_hash(path), settings, cache, size, progress)
+    data = sample_articles(squad.load_squad(path), ARTICLES, SEED)
+    cf_settings, questions = prepare(data, f"{squad.file_hash(path)}-{ARTICLES}", settings, cache, size, progress)
     assistant = Assistant.from_defaults(cf_settings)
     rows = []
     for item in tqdm(questions, desc="counterfactual", unit="q", disable=not progress):
