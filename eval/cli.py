@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = not args.no_progress
     failures = (RuntimeError, OSError, ValueError, InputError)
     if args.given_paragraph:
-        return _given_paragraph(args, progress)
+        return _given_paragraph(args, settings, progress)
     if args.counterfactual:
         return _counterfactual(args, settings, k, progress)
     try:
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _given_paragraph(args: argparse.Namespace, progress: bool) -> int:
+def _given_paragraph(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
     from eval.reader_eval import evaluate_given, print_given, write_given_report
     from qa.reader.model import Reader, ReaderModelError
 
@@ -288,7 +288,8 @@ def _given_paragraph(args: argparse.Namespace, progress: bool) -> int:
         print("error: --given-paragraph needs --squad FILE", file=sys.stderr)
         return EXIT_USER_ERROR
     try:
-        report = evaluate_given(args.squad, Reader(), args.calibration_fraction, args.limit, progress)
+        reader = Reader(settings.reader_dir) if settings.reader_dir else Reader()
+        report = evaluate_given(args.squad, reader, args.calibration_fraction, args.limit, progress)
     except (DatasetError, ReaderModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR

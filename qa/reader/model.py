@@ -3,7 +3,8 @@
 Haystack's `ExtractiveReader` contract: build it (cheap, validates the weights' files), `warm_up()` loads the model
 once, `read(question, paragraphs)` returns each passage's best span with character offsets into the original file, a
 score comparable across passages, and that passage's no-answer score. Passages longer than the window are read in
-overlapping windows and all windows of all passages go through the model in batches.
+overlapping windows and all windows of all passages go through the model in batches; concurrent questions share
+passes (`qa.reader.batcher`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any
 from index.embedder import default_threads
 from index.models import Paragraph, ReadSpan
 from index.settings import apply_offline_guards
+from qa.reader.batcher import Batcher
 from qa.reader.windows import Window, encode, pad_batch
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHT_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+SHARED_PASS_WINDOWS = 64  # windows of concurrent questions read in one shared pass (about 12 questions' passages)
 
 
 class ReaderModelError(RuntimeError):
@@ -55,6 +58,7 @@ class Reader:
         self._threads = 1
         self._bf16 = False
         self._lock = threading.Lock()
+        self._batcher = Batcher(self._spans_in_length_order, max_items=SHARED_PASS_WINDOWS)
 
     def warm_up(self) -> None:
         """Load the tokenizer and the model once (float32 on CPU; the shipped weights are fp16)."""
@@ -100,11 +104,19 @@ class Reader:
         texts = [p.text for p in paragraphs]
         windows = encode(self._tokenizer, questions, texts, self.max_length, self.stride)
         best: dict[int, ReadSpan] = {}
-        for start in range(0, len(windows), self.batch_size):
-            batch = windows[start : start + self.batch_size]
-            for window, (s, e, score, null) in zip(batch, self._best_spans(batch), strict=True):
-                self._keep_best(best, paragraphs[window.sample], window, s, e, score, null)
+        for window, (s, e, score, null) in zip(windows, self._batcher(windows), strict=True):
+            self._keep_best(best, paragraphs[window.sample], window, s, e, score, null)
         return [best.get(i) for i in range(len(paragraphs))]
+
+    def _spans_in_length_order(self, windows: list[Window]) -> list[tuple[int, int, float, float]]:
+        """`_best_spans` over batches of similar length (little padding), results in the order given."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+        results: list[tuple[int, int, float, float]] = [(0, 0, 0.0, 0.0)] * len(windows)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            for i, result in zip(chunk, self._best_spans([windows[i] for i in chunk]), strict=True):
+                results[i] = result
+        return results
 
     def _best_spans(self, windows: list[Window]) -> list[tuple[int, int, float, float]]:
         """(start token, end token, span score, no-answer score) of each window's best legal span."""
