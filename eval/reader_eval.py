@@ -87,6 +87,21 @@ def fit_threshold(preds: list[tuple[str, float]], questions: list[GivenQuestion]
     return float(best[0]), sweep
 
 
+def threshold_split(model_dir: Path, path: Path, n_articles: int, fraction: float) -> tuple[int, int]:
+    """The articles [first, cut) the threshold is fitted on; the figures are reported on cut.. only. A reader that
+    trained on this file's calibration split (its training.json says so) must not have its threshold fitted on the
+    questions it learnt: then the threshold takes the first half of the remaining articles."""
+    trained = 0
+    summary = Path(model_dir) / "training.json"
+    if summary.is_file():
+        used = json.loads(summary.read_text(encoding="utf-8")).get("config", {}).get("calibration_file")
+        if used and Path(used).name == path.name:
+            trained = calibration_articles(n_articles)
+    if not trained:
+        return 0, calibration_articles(n_articles, fraction)
+    return trained, trained + (n_articles - trained) // 2
+
+
 def evaluate_given(path: Path, reader: Any, calibration_fraction: float, limit: int | None, progress: bool) -> dict:
     from eval.squad import load_squad
 
@@ -101,12 +116,14 @@ def evaluate_given(path: Path, reader: Any, calibration_fraction: float, limit: 
         report["scores"] = _scores(preds, questions, None)
     else:
         n_articles = len(data["data"])
-        cut = calibration_articles(n_articles, calibration_fraction)
-        calib = [i for i, q in enumerate(questions) if q.article < cut]
+        first, cut = threshold_split(reader.model_dir, path, n_articles, calibration_fraction)
+        calib = [i for i, q in enumerate(questions) if first <= q.article < cut]
         test = [i for i, q in enumerate(questions) if q.article >= cut]
         threshold, sweep = fit_threshold([preds[i] for i in calib], [questions[i] for i in calib])
-        report["calibration"] = {"articles": f"0..{cut - 1} of {n_articles}", "questions": len(calib),
+        report["calibration"] = {"articles": f"{first}..{cut - 1} of {n_articles}", "questions": len(calib),
                                  "threshold": round(threshold, 4), "sweep": sweep}  # fmt: skip
+        if first:
+            report["calibration"]["trained_on"] = f"articles 0..{first - 1} (the reader's training split)"
         report["scores"] = _scores([preds[i] for i in test], [questions[i] for i in test], threshold)
         report["scores"]["articles"] = f"{cut}..{n_articles - 1} of {n_articles} (not used to fit the threshold)"
     report["reference_points"] = REFERENCE_POINTS[version]
@@ -137,6 +154,7 @@ def print_given(report: dict[str, Any]) -> None:
     if report["version"] == "v2.0":
         c = report["calibration"]
         print(f"  HasAns F1 {s['HasAns_f1']} ({s['HasAns']} q)  NoAns accuracy {s['NoAns_accuracy']} ({s['NoAns']} q)")
-        print(f"  threshold {c['threshold']} fitted on articles {c['articles']}; reported on {s['articles']}")
+        trained = f" (reader trained on {c['trained_on']})" if "trained_on" in c else ""
+        print(f"  threshold {c['threshold']} fitted on articles {c['articles']}{trained}; reported on {s['articles']}")
     for name, em, f1 in report["reference_points"]:
         print(f"  reference: {name:<22} EM {em:5.1f}  F1 {f1:5.1f}")

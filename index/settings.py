@@ -45,10 +45,10 @@ apply_offline_guards()
 AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
 # Fitted by `python -m eval.threshold_sweep eval/datasets/articles.jsonl` (the gold set as the calibration split:
 # the threshold that handles the most of its 130 questions right); reported on the held-out sets and SQuAD.
-READER_THRESHOLD = 1.0
+READER_THRESHOLD = -1.5
 # Fitted by `python -m eval.conflict_sweep ../shared/benchmarks/squad-v1.1-train.json` (a counterfactual set built
 # from SQuAD train articles: the most conflicts flagged with false "sources differ" on its plain questions <= 2%).
-CONFLICT_GAP = 1.0
+CONFLICT_GAP = 0.5
 
 
 class Settings(BaseSettings):
