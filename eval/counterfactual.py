@@ -9,7 +9,8 @@ real pipeline (retrieval, reader, composition), each answer is scored:
 - whether both claims were among the passages read, and then whether the answer flagged the conflict (a `differ`
   part citing both);
 - which claim it led with (the true one, the swapped one, neither) or whether it refused;
-- corroborations that cite the disagreeing twin: the worst failure, a contradiction shown as agreement.
+- corroborations whose own span says the other claim: the worst failure, a contradiction shown as agreement (and,
+  counted apart, answers citing the twin as corroboration because both were read as the same span).
 """
 
 from __future__ import annotations
@@ -167,33 +168,36 @@ def _says(short: str | None, claims: list[str]) -> bool:
     return bool(short) and max(token_f1(short or "", claim) for claim in claims) >= SAME_CLAIM_F1
 
 
+def _claim(text: str | None, item: CounterfactualQuestion) -> str | None:
+    """Which of the two claims a span says: "true", "swapped", or None (neither)."""
+    if _says(text, item.answers):
+        return "true"
+    return "swapped" if _says(text, [item.swapped]) else None
+
+
 def score_answer(item: CounterfactualQuestion, answer: Any) -> dict[str, Any]:
     """What one answer did with the two claims (see the module docstring)."""
-    read = {_stem(p.paragraph) for p in answer.passages if p.paragraph.text.strip()}
-    true_read = any(
-        _stem(p.paragraph) == item.article and item.answers[0] in p.paragraph.text for p in answer.passages
-    )
-    both = true_read and item.twin in read
-    cited = {c.n: _stem(next(p.paragraph for p in answer.passages if p.paragraph.id == c.paragraph_id))
-             for c in answer.citations}  # fmt: skip
-    pair = {item.article, item.twin}
-    flagged = answer.conflicting and pair <= set(cited.values())
-    lead_doc = cited.get(1)
-    bad = sum(
-        1
-        for part in answer.parts
-        if part.kind == "corroboration" and {lead_doc, *(cited.get(n) for n in part.citations)} == pair
-    )
-    if answer.refused:
-        led = "refused"
-    elif _says(answer.short_answer, item.answers):
-        led = "true"
-    elif _says(answer.short_answer, [item.swapped]):
-        led = "swapped"
-    else:
-        led = "other"
-    return {"id": item.id, "both_read": both, "flagged": bool(flagged), "led": led, "bad_corroborations": bad,
-            "conflicting": answer.conflicting, "short_answer": answer.short_answer}  # fmt: skip
+    paragraphs = {p.paragraph.id: p.paragraph for p in answer.passages}
+    read = {_stem(p) for p in paragraphs.values() if p.text.strip()}
+    true_read = any(_stem(p) == item.article and item.answers[0] in p.text for p in paragraphs.values())
+    cited = {c.n: c for c in answer.citations}
+    stems = {n: _stem(paragraphs[c.paragraph_id]) for n, c in cited.items()}
+    flagged = answer.conflicting and {item.article, item.twin} <= set(stems.values())
+    led = "refused" if answer.refused else _claim(answer.short_answer, item) or "other"
+    bad = 0  # a corroboration whose own span says the other claim than the answer: disagreement shown as agreement
+    for part in answer.parts:
+        if part.kind != "corroboration" or led not in ("true", "swapped"):
+            continue
+        for n in part.citations:
+            c = cited[n]
+            if c.answer_start is not None and c.answer_end is not None:
+                span = paragraphs[c.paragraph_id].quote(c.answer_start, c.answer_end)
+                bad += _claim(span, item) not in (None, led)
+    twin_corroborates = any(part.kind == "corroboration" and {stems.get(1), *(stems.get(n) for n in part.citations)}
+                            == {item.article, item.twin} for part in answer.parts)  # fmt: skip
+    return {"id": item.id, "both_read": true_read and item.twin in read, "flagged": bool(flagged), "led": led,
+            "bad_corroborations": bad, "twin_corroborates": twin_corroborates, "conflicting": answer.conflicting,
+            "short_answer": answer.short_answer}  # fmt: skip
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -207,6 +211,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "conflicting_answers": sum(r["conflicting"] for r in rows),
         "led": {kind: led.get(kind, 0) for kind in ("true", "swapped", "other", "refused")},
         "bad_corroborations": sum(r["bad_corroborations"] for r in rows),
+        "twin_cited_as_corroboration": sum(r["twin_corroborates"] for r in rows),
     }
 
 

@@ -74,10 +74,11 @@ def passage(doc: str, n: int, text: str, rank: int) -> Passage:
     return Passage(paragraph=paragraph, rank=rank, score=1.0 / rank)
 
 
-def cite(n: int, p: Passage) -> Citation:
-    text = p.paragraph.text
-    doc = p.paragraph.doc_id
-    return Citation(n=n, paragraph_id=p.id, doc_id=doc, start=0, end=len(text), quote=text, verified=True)
+def cite(n: int, p: Passage, span: str) -> Citation:
+    """A citation of the whole paragraph, with `span` as the answer words it marks."""
+    text, at = p.paragraph.text, p.paragraph.text.index(span)
+    return Citation(n=n, paragraph_id=p.id, doc_id=p.paragraph.doc_id, start=0, end=len(text), quote=text,
+                    verified=True, answer_start=at, answer_end=at + len(span))  # fmt: skip
 
 
 ITEM = CounterfactualQuestion("a1", "Who opened the bridge?", ["Maria Lopez"], "Hans Weber", "000_b", "twin_0000",
@@ -91,7 +92,8 @@ def test_a_flagged_conflict_is_counted_and_a_corroborating_twin_is_the_worst_fai
         question=ITEM.question,
         parts=[AnswerPart(kind="answer", text="Maria Lopez"),
                AnswerPart(kind="differ", text="Maria Lopez", answer="Hans Weber", citations=[1, 2])],
-        short_answer="Maria Lopez", citations=[cite(1, TRUE), cite(2, TWIN)], passages=[TRUE, TWIN],
+        short_answer="Maria Lopez", citations=[cite(1, TRUE, "Maria Lopez"), cite(2, TWIN, "Hans Weber")],
+        passages=[TRUE, TWIN],
     )  # fmt: skip
     row = score_answer(ITEM, flagged)
     assert (row["both_read"], row["flagged"], row["led"], row["bad_corroborations"]) == (True, True, "true", 0)
@@ -100,10 +102,13 @@ def test_a_flagged_conflict_is_counted_and_a_corroborating_twin_is_the_worst_fai
         question=ITEM.question,
         parts=[AnswerPart(kind="answer", text="Hans Weber"),
                AnswerPart(kind="corroboration", text=CONTEXT_A, citations=[2])],
-        short_answer="Hans Weber", citations=[cite(1, TWIN), cite(2, TRUE)], passages=[TRUE, TWIN],
+        short_answer="Hans Weber", citations=[cite(1, TWIN, "Hans Weber"), cite(2, TRUE, "Maria Lopez")],
+        passages=[TRUE, TWIN],
     )  # fmt: skip
     row2 = score_answer(ITEM, corroborated)
-    assert (row2["flagged"], row2["led"], row2["bad_corroborations"]) == (False, "swapped", 1)
+    assert (row2["flagged"], row2["led"], row2["bad_corroborations"], row2["twin_corroborates"]) == (
+        False, "swapped", 1, True
+    )  # fmt: skip
 
     only_true = Answer(question=ITEM.question, refused=True, passages=[TRUE])
     row3 = score_answer(ITEM, only_true)
@@ -112,4 +117,4 @@ def test_a_flagged_conflict_is_counted_and_a_corroborating_twin_is_the_worst_fai
     summary = summarize([row, row2, row3])
     assert summary["both_read"] == 2 and summary["flagged_when_both_read"] == 1 and summary["flag_rate"] == 0.5
     assert summary["led"] == {"true": 1, "swapped": 1, "other": 0, "refused": 1}
-    assert summary["bad_corroborations"] == 1
+    assert summary["bad_corroborations"] == 1 and summary["twin_cited_as_corroboration"] == 1
