@@ -40,6 +40,11 @@ class IndexHandle:
             self._checked = time.monotonic()
             return self._open
 
+    def is_stale(self) -> bool:
+        """Whether a newer version than the one held has been published (asks the pointer now)."""
+        live = self._store.current_name()
+        return bool(live) and (self._open is None or live != self._open.version)
+
     def reopen(self) -> OpenIndex:
         """Open the live version now, whatever the refresh clock says."""
         with self._lock:

@@ -104,9 +104,11 @@ class Retriever:
         try:
             return self._search(query, k, flt, t0)
         except Exception as err:
-            if "does not exist" not in str(err) and type(err).__name__ != "NotFoundError":
+            dropped = "does not exist" in str(err) or type(err).__name__ == "NotFoundError"
+            if not dropped and not self._handle.is_stale():
                 raise
-            # An ingest published a new version and dropped the one we held: reopen and answer from the new one.
+            # An ingest published a new version and retired the one we held (its collection deleted, its files
+            # reclaimed, which Chroma reports as an InternalError mid-query): reopen and answer from the new one.
             self._handle.reopen()
             return self._search(query, k, flt, t0)
 

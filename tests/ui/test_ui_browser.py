@@ -161,7 +161,7 @@ def test_article_markup_is_shown_as_text_and_runs_nothing(xss_settings: Settings
         assert ARTICLE_MARKUP in answer.inner_text()
         served = Answer.model_validate(live.app.state.service.assistant().ask(XSS_QUESTION).model_dump())
         markers = [value for part in served.parts for style, value in part.segments() if style == "cite"]
-        assert answer.locator("button.cite").count() == len(markers), answer.inner_html()
+        assert answer.locator(".cited-body button.cite").count() == len(markers), answer.inner_html()
         assert "on time" not in " ".join(answer.locator("strong, b, em").all_inner_texts())
 
         answer.locator(".cited-body button.cite").first.click()
