@@ -171,11 +171,16 @@ class AnswerPart(BaseModel):
                 words.append(f"[{value}]")
             elif style == "bold":
                 words.append(f"**{value}**")
-            elif style == "quote" and str(value)[:1] not in "“\"‘'":
+            elif style == "quote" and needs_quote_marks(str(value)):
                 words.append(f"“{value}”")
             else:
                 words.append(str(value))
         return "".join(words).strip()
+
+
+def needs_quote_marks(text: str) -> bool:
+    """Whether a quoted passage gets curly quotes around it: not when it opens with its own quotation mark."""
+    return text[:1] not in "“\"‘'"
 
 
 def parts_markdown(parts: list[AnswerPart]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from index.models import PROSE_KINDS, RELATED_HEADING, Answer, AnswerPart, Citation, Paragraph
+from index.models import PROSE_KINDS, RELATED_HEADING, Answer, AnswerPart, Citation, Paragraph, needs_quote_marks
 
 REFUSED_LABEL = "Not in the articles"
 PANEL_HINT = "Click a citation such as [1] in an answer to see the paragraph it quotes, with the evidence highlighted."
@@ -50,7 +50,7 @@ def part_html(part: AnswerPart, turn: int, known: set[int]) -> str:
             out.append(cite_button(turn, n) if n in known else f"[{n}]")
         elif style == "bold":
             out.append(f"<strong>{esc(value)}</strong>")
-        elif style == "quote" and str(value)[:1] not in "“\"‘'":
+        elif style == "quote" and needs_quote_marks(str(value)):
             out.append(f"“{esc(value)}”")
         else:
             out.append(esc(value))
