@@ -46,8 +46,10 @@ AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
 # Fitted by `python -m eval.threshold_sweep eval/datasets/articles.jsonl` (the gold set as the calibration split:
 # the threshold that handles the most of its 130 questions right); reported on the held-out sets and SQuAD.
 READER_THRESHOLD = -1.5
-# Fitted by `python -m eval.conflict_sweep ../shared/benchmarks/squad-v1.1-train.json` (a counterfactual set built
-# from SQuAD train articles: the most conflicts flagged with false "sources differ" on its plain questions <= 2%).
+# Both fitted together by `python -m eval.conflict_sweep ../shared/benchmarks/squad-v1.1-train.json` (a
+# counterfactual set built from SQuAD train articles: the most conflicts flagged with false "sources differ" on its
+# plain questions <= 2%); see qa/agreement.py for what they mean.
+CONFLICT_SAME_EVENT = 0.4
 CONFLICT_GAP = 0.5
 
 
@@ -86,8 +88,10 @@ class Settings(BaseSettings):
     # The extractive answer's refusal threshold: a span is given only when it beats "no answer" in its passage by
     # more than this (start + end logits); see READER_THRESHOLD and README, "Quality".
     reader_threshold: float = READER_THRESHOLD
-    # Another article's span that shares no word with the answer is shown as "the sources differ" when its score and
-    # margin are within this of the answer's; see CONFLICT_GAP.
+    # Another article's confident span with a different answer is shown as "the sources differ" when the words
+    # around the two spans overlap at least `conflict_same_event` (token F1: the same event), or when it shares no
+    # word with the answer and its score and margin are within `conflict_gap` of the answer's (qa/agreement.py).
+    conflict_same_event: float = Field(default=CONFLICT_SAME_EVENT, ge=0)
     conflict_gap: float = Field(default=CONFLICT_GAP, ge=0)
     max_question_chars: int = Field(default=2000, ge=10)
     max_history_turns: int = Field(default=6, ge=0)

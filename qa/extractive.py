@@ -3,10 +3,10 @@
 The trained reader (`qa.reader`) reads every retrieved passage and gives each its best answer span and how strongly
 it says "no answer here". The answer is the best span over the passages whose span beats no-answer by more than
 the fitted threshold (`Settings.reader_threshold`); it is quoted in the sentence(s) that hold it, verbatim, with
-its citation. Other articles whose span says the same thing are cited as corroboration; a confident span of
-another article that shares no word with it, about as sure of itself (`Settings.conflict_gap`, fitted), is shown
-as the sources differing. When no passage passes the
-threshold the answer is a refusal that lists the closest passages as related reading.
+its citation. Other articles whose span gives the same answer are cited as corroboration; a confident span of
+another article that reports the same event with a different answer (`qa.agreement`, fitted settings) is shown
+as the sources differing. When no passage passes the threshold the answer is a refusal that lists the closest
+passages as related reading.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 
 from index.models import Answer, AnswerPart, Citation, Paragraph, Passage, ReadSpan
-from index.settings import CONFLICT_GAP, Settings
-from qa.answer_text import token_f1
+from index.settings import CONFLICT_GAP, CONFLICT_SAME_EVENT, Settings
+from qa.agreement import ConflictRule, Relation, quote_bounds
 from qa.citations import make_citation
 from qa.reader.model import Reader, shared_reader
 
-AGREE_F1 = 0.5  # two spans agree when their SQuAD token F1 is at least this ("Iraqi forces" ~ "Iraqi troops")
+DEFAULT_CONFLICT_RULE = ConflictRule(same_event=CONFLICT_SAME_EVENT, gap=CONFLICT_GAP)
 MAX_CITATIONS = 3
 REFUSAL = "The articles don't answer this question."
 RELATED_ITEM = "{title} ({outlet}, paragraph {n}): {first}"  # one closest passage under a refusal
@@ -33,23 +33,22 @@ class ExtractiveAnswerer:
         reader: Reader,
         threshold: float,
         max_citations: int = MAX_CITATIONS,
-        conflict_gap: float = CONFLICT_GAP,
+        conflict_rule: ConflictRule = DEFAULT_CONFLICT_RULE,
     ) -> None:
         if not isinstance(reader, Reader):
             raise TypeError("reader must be a qa.reader.model.Reader")
         if max_citations < 1:
             raise ValueError("max_citations must be at least 1")
-        if conflict_gap < 0:
-            raise ValueError("conflict_gap must be at least 0")
         self.reader = reader
         self.threshold = float(threshold)
         self.max_citations = max_citations
-        self.conflict_gap = float(conflict_gap)
+        self.conflict_rule = conflict_rule
 
     @classmethod
     def from_defaults(cls, settings: Settings) -> ExtractiveAnswerer:
         reader = shared_reader(settings.reader_dir)
-        return cls(reader, settings.reader_threshold, conflict_gap=settings.conflict_gap)
+        rule = ConflictRule(same_event=settings.conflict_same_event, gap=settings.conflict_gap)
+        return cls(reader, settings.reader_threshold, conflict_rule=rule)
 
     def warm_up(self) -> None:
         self.reader.warm_up()
@@ -69,8 +68,7 @@ class ExtractiveAnswerer:
             AnswerPart(kind="quote", text=citations[0].quote, citations=[1]),
         ]
         differing = []
-        docs = {span.paragraph_id: by_id[span.paragraph_id].doc_id for span in confident}
-        for other, relation in related_spans(confident, docs, self.conflict_gap, self.max_citations):
+        for other, relation in related_spans(confident, by_id, self.conflict_rule, self.max_citations):
             n = len(citations) + 1
             citations.append(_cite(n, by_id[other.paragraph_id], other))
             if relation == "conflict":
@@ -111,44 +109,29 @@ class ExtractiveAnswerer:
         )
 
 
-def quote_bounds(paragraph: Paragraph, start: int, end: int) -> tuple[int, int]:
-    """The sentence(s) of the paragraph that hold [start, end): what is quoted around an answer span."""
-    inside = [s for s in paragraph.sentences if s.start < end and start < s.end]
-    if not inside:
-        return paragraph.start, paragraph.end
-    return inside[0].start, inside[-1].end
-
-
 def _cite(n: int, paragraph: Paragraph, span: ReadSpan) -> Citation:
     start, end = quote_bounds(paragraph, span.start, span.end)
     return make_citation(n, paragraph, start, end, support=_support(span.margin), answer=(span.start, span.end))
 
 
 def related_spans(
-    confident: list[ReadSpan], docs: dict[str, str], gap: float, max_citations: int
-) -> list[tuple[ReadSpan, str]]:
-    """The other articles' spans the answer cites beside the best one (`confident[0]`), each with its relation:
-    one span per article, at most `max_citations` in all, spans that neither agree nor conflict left out."""
-    best, out = confident[0], list[tuple[ReadSpan, str]]()
-    cited_docs = {docs[best.paragraph_id]}
+    confident: list[ReadSpan], paragraphs: dict[str, Paragraph], rule: ConflictRule, max_citations: int
+) -> list[tuple[ReadSpan, Relation]]:
+    """The other articles' spans the answer cites beside the best one (`confident[0]`), each with its relation: one
+    span per article (its best), spans that neither agree nor conflict left out, at most `max_citations` in all —
+    rival claims first, so a contradiction is never crowded out by corroboration."""
+    best, candidates = confident[0], list[tuple[ReadSpan, Relation]]()
+    seen_docs = {paragraphs[best.paragraph_id].doc_id}
     for other in confident[1:]:
-        if docs[other.paragraph_id] in cited_docs or len(out) + 1 >= max_citations:
+        doc = paragraphs[other.paragraph_id].doc_id
+        if doc in seen_docs:
             continue
-        relation = span_relation(best, other, gap)
+        seen_docs.add(doc)
+        relation = rule.relation(best, paragraphs[best.paragraph_id], other, paragraphs[other.paragraph_id])
         if relation is not None:
-            out.append((other, relation))
-            cited_docs.add(docs[other.paragraph_id])
-    return out
-
-
-def span_relation(best: ReadSpan, other: ReadSpan, gap: float) -> str | None:
-    """ "agree" when the spans say the same (token F1), "conflict" when they share no word and `other` is about as
-    sure of itself as `best` (score and margin within `gap`)."""
-    agreement = token_f1(best.text, other.text)
-    if agreement >= AGREE_F1:
-        return "agree"
-    sure_alike = best.score - other.score <= gap and best.margin - other.margin <= gap
-    return "conflict" if agreement == 0.0 and sure_alike else None
+            candidates.append((other, relation))
+    candidates.sort(key=lambda pair: pair[1] != "conflict")  # stable: by score within each kind
+    return candidates[: max_citations - 1]
 
 
 def _support(margin: float) -> float:

@@ -12,7 +12,8 @@ from index.models import Answer, Paragraph, Passage, Span
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.citations import markers, verify
-from qa.extractive import REFUSAL, ExtractiveAnswerer, quote_bounds
+from qa.agreement import quote_bounds
+from qa.extractive import REFUSAL, ExtractiveAnswerer
 from qa.reader.model import shared_reader
 from qa.retriever import Retriever
 
@@ -155,12 +156,6 @@ def test_no_passages_is_a_refusal(answerer: ExtractiveAnswerer) -> None:
 
 
 # --- agreement and disagreement between articles (hand-written index) ---------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="weakness: the two bridge articles' spans (4.2 vs 6.8 million dollars) differ in margin by more than "
-    "CONFLICT_GAP (0.5, fitted on SQuAD-train counterfactuals), so the second is not shown as a conflict.",
-)
 def test_when_sources_differ_both_figures_are_quoted(extra_settings: Settings, original: Callable[[str], str]) -> None:
     answer = Assistant.from_defaults(extra_settings).ask("How much did the repairs of the stone bridge cost?")
     assert not answer.refused
@@ -197,13 +192,6 @@ def test_agreeing_spans_of_other_articles_are_cited_as_corroboration(
         ("When did the Carden history museum open?", {"907_museum_a", "908_museum_b"}, {"2016", "2017"}),
     ],
     ids=["different-winners", "different-dates"],
-)
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="weakness: with CONFLICT_GAP = 0.5, fitted on SQuAD-train counterfactuals (false 'sources differ' <= 2%), "
-    "the second article's span is more than 0.5 logits less sure, so only the first is quoted; the gap alone cannot "
-    "tell a rival claim from a wrong span (reports/conflict-sweep.json: 16% of conflicts flagged at 0.5, 71% at 12)",
 )
 def test_two_articles_with_different_claims_are_shown_as_differing(
     extra_settings: Settings, question: str, docs: set[str], claims: set[str]
