@@ -737,3 +737,24 @@ def test_retired_versions_free_their_disk(
     orphan.mkdir()
     ingest_quietly([folder], fresh_settings)  # a no-op run tidies too
     assert not orphan.exists() and len(segment_folders()) == len(after_one)
+
+
+def test_many_versions_do_not_grow_the_database(fresh_settings: Settings, articles_dir: Path, tmp_path: Path) -> None:
+    """#14's soak: every version's rows left tombstones in Chroma's full-text index (FTS5), which VACUUM keeps, so
+    the index grew with the number of versions (1.6x after 25). Ingesting retires them, so it stays put."""
+    import sqlite3
+
+    folder = tmp_path / "news"
+    shutil.copytree(articles_dir, folder)
+
+    def fulltext_bytes() -> int:
+        with sqlite3.connect(fresh_settings.chroma_dir / "chroma.sqlite3") as db:
+            return int(db.execute("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'embedding_fulltext%'").fetchone()[0])
+
+    ingest_quietly([folder], fresh_settings)
+    one_version, one_disk = fulltext_bytes(), index_status(fresh_settings)["disk_mb"]
+    for i in range(10):  # ten more published versions, each rewriting one article's rows
+        (folder / "extra.txt").write_text(f"Extra Story {i}\n\nTown- The extra story was told for the {i}th time.\n")
+        ingest_quietly([folder], fresh_settings)
+    assert fulltext_bytes() <= 1.2 * one_version, (fulltext_bytes(), one_version)
+    assert index_status(fresh_settings)["disk_mb"] <= 1.5 * one_disk
