@@ -7,6 +7,7 @@ from typing import Any
 LABELS = {
     "hit@1": "hit@1", "hit@3": "hit@3", "hit@5": "hit@5", "hit@10": "hit@10", "mrr": "MRR",
     "contains": "answer contains gold", "short_em": "short answer EM", "short_f1": "short answer F1",
+    "sources_differ": "'sources differ' (of answered)",
     "precision": "precision", "recall": "recall",
     "unanswerable_refused": "unanswerable refused", "false_refusal_rate": "false refusal rate",
     "questions": "questions", "answerable": "answerable", "unanswerable": "unanswerable",

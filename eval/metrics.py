@@ -22,7 +22,8 @@ RETRIEVAL_DEPTH = 10
 HIT_KS = (1, 3, 5, 10)
 SECTIONS = ("retrieval", "answer", "citations", "refusal", "latency_ms", "counts")
 RETRIEVAL_KEYS = (*(f"hit@{k}" for k in HIT_KS), "mrr")
-ANSWER_KEYS = ("contains", "short_em", "short_f1")
+ANSWER_KEYS = ("contains", "short_em", "short_f1", "sources_differ")
+# The bundled sets hold no contradicting articles, so every "sources differ" among their answers is a false notice.
 CITATION_KEYS = ("precision", "recall")
 REFUSAL_KEYS = ("unanswerable_refused", "false_refusal_rate")
 LATENCY_STAGES = ("retrieve", "answer", "total")
@@ -105,6 +106,7 @@ class QuestionScore:
     short_f1: float
     citations: list[CitationCheck] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    conflicting: bool = False  # the answer said "the sources differ"
 
     def metrics(self) -> dict[str, dict[str, Any]]:
         """This question's value for each metric (None where the metric does not apply to it)."""
@@ -112,11 +114,14 @@ class QuestionScore:
         correct = sum(c.correct for c in self.citations)
         return {
             "retrieval": retrieval_scores(self.first_hit) if ok else dict.fromkeys(RETRIEVAL_KEYS),
-            "answer": (
-                {"contains": self.contains, "short_em": self.short_em, "short_f1": self.short_f1}
-                if ok
-                else dict.fromkeys(ANSWER_KEYS)
-            ),
+            "answer": {
+                **(
+                    {"contains": self.contains, "short_em": self.short_em, "short_f1": self.short_f1}
+                    if ok
+                    else dict.fromkeys(("contains", "short_em", "short_f1"))
+                ),
+                "sources_differ": None if self.refused else float(self.conflicting),  # of the answered questions
+            },
             "citations": {
                 "precision": correct / len(self.citations) if ok and self.citations else None,
                 "recall": float(correct > 0) if ok else None,
@@ -162,6 +167,7 @@ def score_question(record: EvalRecord, answer: Answer, retrieved: Sequence[Passa
         short_f1=f1_score(answer.short_answer, record.answers),
         citations=checks,
         timings={k: float(v) for k, v in answer.timings.items()},
+        conflicting=answer.conflicting,
     )
 
 

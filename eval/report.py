@@ -53,6 +53,7 @@ def question_entry(score: QuestionScore) -> dict[str, Any]:
         "answer_text": score.answer_text,
         "short_answer": score.short_answer,
         "refused": score.refused,
+        "conflicting": score.conflicting,
         "retrieved": score.retrieved,
         "first_hit_rank": score.first_hit,
         "cited": [asdict(c) for c in score.citations],

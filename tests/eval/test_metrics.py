@@ -125,8 +125,10 @@ def test_score_question(record, answer, passages, citation) -> None:
     metrics = score.metrics()
     assert metrics["retrieval"]["hit@1"] == 0.0 and metrics["retrieval"]["hit@3"] == 1.0
     assert metrics["retrieval"]["mrr"] == 0.5
-    assert metrics["answer"] == {"contains": 1.0, "short_em": 1.0, "short_f1": 1.0}
+    assert metrics["answer"] == {"contains": 1.0, "short_em": 1.0, "short_f1": 1.0, "sources_differ": 0.0}
     assert metrics["citations"] == {"precision": 0.5, "recall": 1.0}
+    differing = score_question(rec, ans.model_copy(update={"conflicting": True}), top10)
+    assert differing.metrics()["answer"]["sources_differ"] == 1.0  # on the bundled sets, a false notice
     assert metrics["refusal"] == {"unanswerable_refused": None, "false_refusal_rate": 0.0}
     assert metrics["latency_ms"] == {"retrieve": 10.0, "answer": 5.0, "total": 15.0}
 
