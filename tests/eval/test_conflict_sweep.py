@@ -75,8 +75,8 @@ def test_plain_questions_leave_out_those_whose_answer_a_twin_changed() -> None:
     context = "Maria Lopez won the title in 2019 in Porto."
     data = {"data": [{"title": "Chess", "paragraphs": [{"context": context, "qas": [
         {"id": "q1", "question": "Who won the title?", "answers": [{"text": "Maria Lopez", "answer_start": 0}]},
-        {"id": "q2", "question": "Who was the champion in 2019?", "answers": [{"text": "Maria Lopez", "answer_start": 0}]},
+        {"id": "q2", "question": "Who was champion?", "answers": [{"text": "Maria Lopez", "answer_start": 0}]},
         {"id": "q3", "question": "Where was the title won?", "answers": [{"text": "Porto", "answer_start": 37}]},
     ]}]}]}  # fmt: skip
-    twin = CounterfactualQuestion("q1", "Who won the title?", ["Maria Lopez"], "Hans Weber", "chess", "twin_0000", context)
+    twin = CounterfactualQuestion("q1", "Who won the title?", ["Maria Lopez"], "Hans Weber", "chess", "twin_0", context)
     assert [q for q, _ in _plain_questions(data, [twin], 10)] == ["Where was the title won?"]

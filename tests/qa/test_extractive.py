@@ -10,9 +10,9 @@ import pytest
 
 from index.models import Answer, Paragraph, Passage, Span
 from index.settings import Settings
+from qa.agreement import quote_bounds
 from qa.assistant import Assistant
 from qa.citations import markers, verify
-from qa.agreement import quote_bounds
 from qa.extractive import REFUSAL, ExtractiveAnswerer
 from qa.reader.model import shared_reader
 from qa.retriever import Retriever
