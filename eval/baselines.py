@@ -7,6 +7,7 @@ scores or citation precision is the sentence scorer's, not retrieval's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from time import perf_counter
 
 from eval.protocols import RetrieverLike
@@ -58,10 +59,12 @@ class FirstSentenceAnswerer:
         self.k = k
         self.rewrite = rewrite
 
-    def ask(self, question: str, history: list[str] | None = None, k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: list[str] | None = None, k: int | None = None, as_of: date | None = None
+    ) -> Answer:
         t0 = perf_counter()
         standalone = self.rewrite(question, history) if self.rewrite and history else question
-        passages = self.retriever.retrieve(standalone, k=k or self.k)
+        passages = self.retriever.retrieve(standalone, k=k or self.k, as_of=as_of)
         t1 = perf_counter()
         answer = first_sentence_answer(question, passages, standalone)
         t2 = perf_counter()

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,8 +23,8 @@ DEFAULT_DATASET = DATASETS_DIR / "articles.jsonl"
 CORPUS_SUFFIXES = (".txt", ".md", ".html", ".htm")
 
 REQUIRED = {"id": str, "question": str, "answers": list, "evidence": list, "answerable": bool}
-OPTIONAL = {"history": list, "category": str}
-_TYPE_NAMES = {str: "a string", list: "a list of strings", bool: "true or false"}
+OPTIONAL = {"history": list, "category": str, "as_of": date}
+_TYPE_NAMES = {str: "a string", list: "a list of strings", bool: "true or false", date: "a date such as 2024-03-01"}
 
 T = TypeVar("T")
 
@@ -39,9 +40,12 @@ class EvalRecord:
     answerable: bool
     history: list[str] = field(default_factory=list)
     category: str | None = None
+    as_of: date | None = None  # the day the question is asked on ("this week" is counted back from it)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return data
 
 
 class DatasetError(ValueError):
@@ -55,9 +59,7 @@ class DatasetError(ValueError):
         super().__init__(f"{self.path}: {len(problems)} {noun}\n" + "\n".join(lines))
 
 
-def load_dataset(
-    path: Path | str, corpus: Sequence[str] | None = None, corpus_name: str = ""
-) -> list[EvalRecord]:
+def load_dataset(path: Path | str, corpus: Sequence[str] | None = None, corpus_name: str = "") -> list[EvalRecord]:
     """Read and validate a JSON Lines question set; with `corpus`, every evidence string must occur in it
     (`corpus_name` says which corpus that was, in the messages)."""
     path = Path(path)
@@ -126,9 +128,7 @@ def parse_record(line: str) -> tuple[EvalRecord | None, list[str]]:
             errors.append(f"field {name!r} is empty")
     if data["answerable"]:
         errors += [
-            f"an answerable question needs at least one {name!r}"
-            for name in ("answers", "evidence")
-            if not data[name]
+            f"an answerable question needs at least one {name!r}" for name in ("answers", "evidence") if not data[name]
         ]
     if errors:
         return None, errors
@@ -140,10 +140,17 @@ def parse_record(line: str) -> tuple[EvalRecord | None, list[str]]:
         answerable=data["answerable"],
         history=list(data.get("history") or []),
         category=data.get("category") or None,
+        as_of=date.fromisoformat(data["as_of"]) if data.get("as_of") else None,
     ), []
 
 
 def _check_type(name: str, value: object, kind: type) -> list[str]:
+    if kind is date:
+        try:
+            date.fromisoformat(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return [f"field {name!r} must be {_TYPE_NAMES[date]}, got {value!r}"]
+        return []
     if kind is list:
         if not isinstance(value, list):
             return [f"field {name!r} must be {_TYPE_NAMES[list]}, got {type(value).__name__}"]

@@ -185,6 +185,26 @@ def plot_counterfactual(summary: dict[str, Any], path: Path) -> Path:
     return path
 
 
+DATED_METRICS = (
+    ("top_passage", "top passage of the period"),
+    ("answer", "answer of the period"),
+    ("look_alike_cited", "look-alike cited (↓)"),
+    ("outside_dated", "no article of the period: dated notice"),
+)
+
+
+def plot_dated(results: dict[str, dict[str, Any]], path: Path) -> Path:
+    """The dated corpus with and without the date rule: one group of bars per measure."""
+    fig = _figure(9, 3.4)
+    ax = fig.subplots()
+    groups = [label for _, label in DATED_METRICS]
+    _grouped_bars(ax, groups, {run: [_num(r[key]) for key, _ in DATED_METRICS] for run, r in results.items()})
+    ax.set_title(f"dated corpus: {next(iter(results.values()))['questions']} questions asked as of a date")
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def write_plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
     paths = [
         plot_hit_curve(report, out_dir / "hit_at_k.png"),

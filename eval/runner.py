@@ -38,7 +38,7 @@ def run_questions(
         retriever.retrieve(records[0].question, k=RETRIEVAL_DEPTH)
     scores = []
     for record in _progress(records, desc, progress):
-        answer = answerer.ask(record.question, history=list(record.history), k=k)
+        answer = answerer.ask(record.question, history=list(record.history), k=k, as_of=record.as_of)
         retrieved = retriever.retrieve(answer.search_text, k=RETRIEVAL_DEPTH)
         scores.append(score_question(record, answer, retrieved))
     return scores

@@ -20,16 +20,19 @@ import numpy as np
 from tqdm import tqdm
 
 from index.chunking import chunk_paragraph
-from index.cleaning import to_paragraphs
+from index.cleaning import ArticleMeta, to_paragraphs
 from index.models import Chunk, Paragraph
 from index.opening import load_snapshot
 from index.readers import InputError, RawDocument, discover, read_document
+from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_records
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, sentence_table
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
 
 if TYPE_CHECKING:
     from index.embedder import Embedder
+
+MAX_ERRORS_SHOWN = 20  # a broken archive of thousands of lines names its first bad lines, then counts the rest
 
 
 @dataclass
@@ -73,30 +76,61 @@ class _Parsed:
     record: DocRecord
 
 
-def _parse(path: Path, settings: Settings) -> _Parsed:
-    raw = read_document(path, max_bytes=int(settings.max_file_mb * 1e6))
+def _parse(raw: RawDocument, settings: Settings, known: ArticleMeta | None = None) -> _Parsed:
+    """One article's paragraphs and chunks. `known`: what its container says for sure (a record's fields); an HTML
+    page's title and site name are only fallbacks for what the text itself shows."""
+    html = raw.meta if known is None else ArticleMeta()
     title, source, paragraphs = to_paragraphs(
         raw.text,
         doc_id=raw.doc_id,
-        path=str(path),
+        path=str(raw.path),
         content_hash=raw.content_hash,
-        fallback_title=raw.html_title,
-        fallback_source=raw.html_source,
+        fallback_title=html.title,
+        fallback_source=html.source,
+        known=known or ArticleMeta(published=html.published, published_from=html.published_from, url=html.url),
     )
     if not paragraphs:
-        raise InputError(f"{path}: nothing left after removing page furniture; is it an article?")
+        raise InputError(f"{raw.path}: nothing left after removing page furniture; is it an article?")
     chunks = [c for p in paragraphs for c in chunk_paragraph(p, settings.chunk_size)]
     record = DocRecord(
         doc_id=raw.doc_id,
-        path=str(path),
+        path=str(raw.path),
         content_hash=raw.content_hash,
         title=title,
         source=source,
         paragraphs=len(paragraphs),
         chunks=len(chunks),
         notes=raw.notes,
+        published=paragraphs[0].published.isoformat() if paragraphs[0].published else "",
     )
+    raw.text = ""  # the paragraphs hold what is needed; a big archive must not be held twice
     return _Parsed(raw, paragraphs, chunks, record)
+
+
+def _parse_file(path: Path, settings: Settings, bar: Any) -> Iterator[_Parsed | InputError | str]:
+    """The articles of one file: one for an article file, one per record of a JSON archive (each bad record an
+    InputError that names its line; a record without text only a note)."""
+    if path.suffix.lower() not in RECORD_SUFFIXES:
+        try:
+            yield _parse(read_document(path, max_bytes=int(settings.max_file_mb * 1e6)), settings)
+        except InputError as err:
+            yield err
+        return
+    fields = field_names(settings.record_fields)
+    for item in iter_records(path, fields, max_chars=int(settings.max_file_mb * 1e6)):
+        bar.update(1)
+        if isinstance(item, RecordProblem):
+            yield (
+                InputError(f"{path}:{item.line}: {item.message}")
+                if item.fatal
+                else f"{path}:{item.line}: {item.message}"
+            )
+            continue
+        raw = RawDocument(path=path, text=item.text, content_hash=item.content_hash, doc_id=item.doc_id)
+        try:
+            yield _parse(raw, settings, known=item.meta)
+        except InputError as err:
+            yield InputError(f"{path}:{item.line}: {err}".replace(f"{path}: ", "", 1))
 
 
 @contextlib.contextmanager
@@ -152,7 +186,8 @@ def ingest(
     report = IngestReport()
     files = discover(paths)
     report.files = len(files)
-    roots = [p.resolve() for p in paths if p.is_dir()]
+    # Folders, and archives named directly: what is indexed from them and gone from them now is removed.
+    roots = [p.resolve() for p in paths if p.is_dir() or p.suffix.lower() in RECORD_SUFFIXES]
     # Every file is read and checked before the lock is taken and anything is written.
     parsed, failed_ids = _read_files(files, settings, report, progress=progress, skip_bad=skip_bad)
 
@@ -180,24 +215,45 @@ def _read_files(
     parsed: dict[str, _Parsed] = {}
     errors: list[str] = []
     failed_ids: set[str] = set()
-    for path in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 20, leave=False):
-        try:
-            doc = _parse(path, settings)
-        except InputError as err:
-            errors.append(str(err))
-            failed_ids.add(path.stem)
-            continue
-        if doc.raw.doc_id in parsed:
-            other = parsed[doc.raw.doc_id].raw.path
-            errors.append(f"{path}: same file name (doc id {doc.raw.doc_id!r}) as {other}; rename one of them.")
-            continue
-        parsed[doc.raw.doc_id] = doc
-        report.notes.extend(doc.raw.notes)
+    show = progress and (len(files) >= 20 or any(f.suffix.lower() in RECORD_SUFFIXES for f in files))
+    with tqdm(total=len(files), desc="reading", unit="file", disable=not show, leave=False) as file_bar:
+        for path in files:
+            with _record_bar(path, show) as record_bar:
+                for doc in _parse_file(path, settings, record_bar):
+                    if isinstance(doc, str):
+                        report.skipped.append(doc)
+                    elif isinstance(doc, InputError):
+                        errors.append(str(doc))
+                        failed_ids.add(path.stem)
+                    elif doc.raw.doc_id in parsed:
+                        other = parsed[doc.raw.doc_id].raw.path
+                        errors.append(f"{path}: same doc id {doc.raw.doc_id!r} as {other}; rename one of them.")
+                    else:
+                        parsed[doc.raw.doc_id] = doc
+                        report.notes.extend(doc.raw.notes)
+            file_bar.update(1)
     if errors and not skip_bad:
-        hint = "" if len(errors) == len(files) else " (or pass --skip-bad to ingest the other files)"
-        raise InputError("\n".join(errors) + f"\nNothing was changed in the index{hint}.")
-    report.skipped = errors
+        hint = "" if not parsed else " (or pass --skip-bad to ingest the rest)"
+        shown = errors[:MAX_ERRORS_SHOWN] + [f"... and {len(errors) - MAX_ERRORS_SHOWN} more"] * (
+            len(errors) > MAX_ERRORS_SHOWN
+        )
+        raise InputError("\n".join(shown) + f"\nNothing was changed in the index{hint}.")
+    report.skipped.extend(errors)
     return parsed, failed_ids
+
+
+@contextlib.contextmanager
+def _record_bar(path: Path, show: bool) -> Iterator[Any]:
+    """A bar over the records of a JSON archive (its lines counted first, for an ETA); a no-op for other files."""
+    records = path.suffix.lower() in RECORD_SUFFIXES
+    total = _count_lines(path) if records and show and path.suffix.lower() != ".json" else None
+    with tqdm(total=total, desc=path.name, unit="record", disable=not (show and records), leave=False) as bar:
+        yield bar
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
 
 
 def _classify_documents(

@@ -13,7 +13,8 @@ from functools import cache
 from typing import Literal, get_args
 
 MAX_K = 50  # passages per query
-FILTER_KEYS = ("doc_id", "source")
+DATE_FILTER_KEYS = ("since", "until")  # article days, both ends included
+FILTER_KEYS = ("doc_id", "source", *DATE_FILTER_KEYS)
 Mode = Literal["fused", "dense", "keyword"]  # how the retriever ranks: both searches fused, or one of them
 MODES: tuple[Mode, ...] = get_args(Mode)
 MAX_QUERY_CHARS = 2_000  # a retrieval query over HTTP

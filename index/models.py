@@ -7,12 +7,15 @@ what makes a citation checkable.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from index.dates import DateSource
+
 PartKind = Literal[
-    "answer", "quote", "corroboration", "conflict", "differ", "refusal", "related", "sentence", "unsupported"
+    "answer", "quote", "dated", "corroboration", "conflict", "differ", "refusal", "related", "sentence", "unsupported"
 ]
 PROSE_KINDS = ("sentence", "unsupported")  # generated sentences: one paragraph of running text
 UNSUPPORTED_MARK = "⚠ unsupported"
@@ -40,6 +43,11 @@ PART_TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("cite", "{cite1}"),
         ("plain", ". " + DIFFER_LEAD),
     ],
+    "dated": [
+        ("plain", "Reported on {text} "),
+        ("cite", "{cite}"),
+        ("plain", ", outside the period asked about: {answer}."),
+    ],
     "refusal": [("plain", "{text}")],
     "related": [("plain", "{text}")],
     "sentence": [("plain", "{body}"), ("plain", " "), ("cite", "{cite}"), ("plain", "{end}")],
@@ -66,7 +74,10 @@ class Paragraph(BaseModel):
     path: str = ""
     start: int
     end: int
-    content_hash: str = Field(default="", description="hash of the whole file this paragraph came from")
+    content_hash: str = Field(default="", description="hash of the file (or JSON record) this paragraph came from")
+    published: date | None = Field(default=None, description="the article's publication day; None: unknown")
+    published_from: DateSource = Field(default="", description="where the date was read: html, record, dateline...")
+    url: str = Field(default="", description="the article's address, when its page or record gives one")
     sentences: list[Span] = Field(default_factory=list, description="sentence offsets, in the original file")
 
     def sentence_texts(self) -> list[str]:
@@ -98,6 +109,9 @@ class Passage(BaseModel):
     dense_rank: int | None = None
     keyword_score: float | None = None
     keyword_rank: int | None = None
+    date_weight: float | None = Field(
+        default=None, description="when the query names a period: how its article's date scaled the fused score"
+    )
 
     @property
     def id(self) -> str:
@@ -132,6 +146,8 @@ class Citation(BaseModel):
     doc_id: str
     title: str = ""
     source: str = ""
+    published: date | None = Field(default=None, description="the cited article's publication day; None: unknown")
+    url: str = ""
     quote: str = Field(description="verbatim evidence from the paragraph")
     start: int = Field(description="offset of the quote in the original file")
     end: int
@@ -139,6 +155,11 @@ class Citation(BaseModel):
     support: float = Field(default=1.0, description="how strongly the quote supports the claim, 0..1")
     answer_start: int | None = Field(default=None, description="offset of the answer's words inside the quote")
     answer_end: int | None = Field(default=None, description="end of the answer's words (file offsets, like start)")
+
+    @property
+    def published_label(self) -> str:
+        """The article's day as shown beside every citation: ISO, or "date unknown"."""
+        return self.published.isoformat() if self.published else "date unknown"
 
 
 class AnswerPart(BaseModel):

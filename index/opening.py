@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from index.dates import day_iso
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, sentence_table
-from index.store import ChromaStore, IndexUnavailableError, paragraph_from_metadata
+from index.store import PUBLISHED_DAY_KEY, ChromaStore, IndexUnavailableError, paragraph_from_metadata
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) ->
                 content_hash=meta["content_hash"],
                 title=meta.get("title", ""),
                 source=meta.get("source", ""),
+                published=day_iso(meta.get(PUBLISHED_DAY_KEY)),
             ),
         )
         doc.chunks += 1

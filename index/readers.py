@@ -13,7 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+from index.cleaning import ArticleMeta
+from index.dates import parse_date
+from index.records import RECORD_SUFFIXES
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"}) | RECORD_SUFFIXES
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 
@@ -28,13 +32,12 @@ class RawDocument:
     text: str
     content_hash: str
     is_html: bool = False
-    html_title: str = ""
-    html_source: str = ""
     notes: list[str] = field(default_factory=list)
+    doc_id: str = ""  # the file stem; a record of a JSON archive has its own (index.records)
+    meta: ArticleMeta = field(default_factory=ArticleMeta)  # what the page's metadata or the record's fields say
 
-    @property
-    def doc_id(self) -> str:
-        return self.path.stem
+    def __post_init__(self) -> None:
+        self.doc_id = self.doc_id or self.path.stem
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -151,6 +154,12 @@ def _extract_html(doc: RawDocument) -> None:
         raise InputError(f"{doc.path}: found no article text in this HTML page.")
     doc.is_html = True
     doc.text = str(getattr(result, "text", "") or "")
-    doc.html_title = (getattr(result, "title", None) or "").strip()
-    doc.html_source = (getattr(result, "sitename", None) or "").strip()
+    day = parse_date(getattr(result, "date", None))  # htmldate: the page's metadata first, then its text
+    doc.meta = ArticleMeta(
+        title=(getattr(result, "title", None) or "").strip(),
+        source=(getattr(result, "sitename", None) or "").strip(),
+        published=day,
+        published_from="html" if day else "",
+        url=(getattr(result, "url", None) or "").strip(),
+    )
     doc.notes.append(f"{doc.path}: HTML page; offsets refer to its extracted main text.")

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     chunk_size: int = Field(default=1000, ge=100, le=20000, description="characters; longer paragraphs are split")
     max_file_mb: float = Field(default=20.0, gt=0, description="larger files are refused with a clear error")
+    record_fields: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description='JSON archives: field names per part, overriding the defaults, e.g. {"text": "article_body"}',
+    )
 
     # Retrieval.
     top_k: int = Field(default=5, ge=1, le=MAX_K)
@@ -81,6 +85,9 @@ class Settings(BaseSettings):
     weight_dense: float = Field(default=0.3, ge=0)
     weight_sentence: float = Field(default=0.7, ge=0)
     weight_keyword: float = Field(default=2.0, ge=0)
+    # A question's time words ("this week", "in 2021") prefer articles of that period (qa/timeframe.py); off: dates
+    # are still shown and filterable, but ranking and answers ignore them.
+    date_preference: bool = True
 
     # Answering.
     answerer: AnswererName = "extractive"
@@ -107,6 +114,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
     auth: str | None = Field(default=None, description="user:password for Gradio auth when binding beyond loopback")
+
+    @field_validator("record_fields")
+    @classmethod
+    def _known_record_parts(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        from index.records import field_names
+
+        field_names(value)  # raises on an unknown part
+        return value
 
     @field_validator("chroma_url", "auth", mode="before")
     @classmethod

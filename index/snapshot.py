@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ class DocRecord:
     paragraphs: int = 0
     chunks: int = 0
     notes: list[str] = field(default_factory=list)
+    published: str = ""  # the article's day (ISO), "" when unknown
 
 
 @dataclass
@@ -63,6 +65,12 @@ class Snapshot:
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         i = self.by_id.get(paragraph_id)
         return None if i is None else self.paragraphs[i]
+
+    @property
+    def newest_published(self) -> date | None:
+        """The newest article date in this version: what "this week" means when a question gives no date."""
+        days = [date.fromisoformat(r.published) for r in self.manifest.values() if r.published]
+        return max(days, default=None)
 
     def sentence_rows(self, paragraph_index: int) -> np.ndarray:
         return np.flatnonzero(self.sentence_owner[:, 0] == paragraph_index)

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from index.dates import day_number
 from index.models import Chunk, Paragraph
 from index.settings import Settings, apply_offline_guards
 
 log = logging.getLogger(__name__)
+PUBLISHED_DAY_KEY = "published_day"  # chunk metadata: the article's day as YYYYMMDD, for since/until in `where`
 CHROMA_FULLTEXT_TABLE = "embedding_fulltext_search"  # Chroma's FTS5 table of documents (chromadb/migrations)
 VACUUM_TIMEOUT_S = 5.0  # how long compacting the embedded store waits for readers to let go
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -76,8 +78,10 @@ def _root_cause(err: BaseException) -> str:
 
 
 def chunk_metadata(chunk: Chunk, paragraph: Paragraph) -> dict[str, Any]:
-    """Everything needed to rebuild the paragraph from Chroma alone (server mode on a fresh machine)."""
-    return {
+    """Everything needed to rebuild the paragraph from Chroma alone (server mode on a fresh machine), and the
+    article's day as a number (`PUBLISHED_DAY_KEY`: Chroma compares numbers only), absent when unknown."""
+    day = {PUBLISHED_DAY_KEY: day_number(paragraph.published)} if paragraph.published else {}
+    return day | {
         "paragraph_id": paragraph.id,
         "doc_id": paragraph.doc_id,
         "n": paragraph.n,

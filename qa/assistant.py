@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from index.limits import is_blank
@@ -18,6 +19,7 @@ from qa.extractive import ExtractiveAnswerer
 from qa.followup import Query, Turn, needs_context, rewrite, turn_kind
 from qa.llm import LLMAnswerer, LLMUnavailableError
 from qa.retriever import QueryError, Retriever
+from qa.timeframe import Window
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +112,13 @@ class Assistant:
         return rewrite(question, turns)
 
     # --- answering ---------------------------------------------------------------------------------------------
-    def _extractive(self, asked: str, query: Query, k: int | None, filters: dict[str, Any] | None) -> Answer:
+    def _extractive(
+        self, asked: str, query: Query, k: int | None, filters: dict[str, Any] | None, as_of: date | None = None
+    ) -> Answer:
         t0 = time.perf_counter()
-        result = self.retriever.search(query.search_text, k, filters)
+        result = self.retriever.search(query.search_text, k, filters, as_of)
         t1 = time.perf_counter()
-        answer = self.extractive.answer(query.text, result.passages, asked)
+        answer = self.extractive.answer(query.text, result.passages, asked, result.window)
         t2 = time.perf_counter()
         answer.standalone_question, answer.context = query.text, query.context
         answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
@@ -126,9 +130,12 @@ class Assistant:
         history: list[HistoryItem] | None = None,
         k: int | None = None,
         filters: dict[str, Any] | None = None,
+        as_of: date | None = None,
     ) -> Answer:
+        """The final Answer of `stream`. `as_of`: the day "this week" and "yesterday" are counted from (default:
+        the newest article date in the index, or today); `filters` may hold `since`/`until` article days."""
         answer: Answer | None = None
-        for item in self.stream(question, history, k, filters):
+        for item in self.stream(question, history, k, filters, as_of):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
@@ -140,6 +147,7 @@ class Assistant:
         history: list[HistoryItem] | None = None,
         k: int | None = None,
         filters: dict[str, Any] | None = None,
+        as_of: date | None = None,
     ) -> Iterator[str | Answer]:
         """Text as it is produced, then the final, checked Answer (always last)."""
         t_start = time.perf_counter()
@@ -147,25 +155,25 @@ class Assistant:
         turns = self._turns(history)
         standalone = self.standalone(asked, turns)
         if self.llm is None:
-            answer = self._extractive(asked, standalone, k, filters)
+            answer = self._extractive(asked, standalone, k, filters, as_of)
             answer.notices = notices + answer.notices
             yield answer.text
             yield answer
             return
-        yield from self._stream_llm(asked, standalone, notices, k, filters, t_start)
+        yield from self._stream_llm(asked, standalone, notices, (k, filters, as_of), t_start)
 
     def _stream_llm(
         self,
         asked: str,
         query: Query,
         notices: list[str],
-        k: int | None,
-        filters: dict[str, Any] | None,
+        scope: tuple[int | None, dict[str, Any] | None, date | None],
         t_start: float,
     ) -> Iterator[str | Answer]:
+        """`scope`: the k, filters and as-of day of the retrieval."""
         assert self.llm is not None
         t0 = time.perf_counter()
-        result = self.retriever.search(query.search_text, k, filters)
+        result = self.retriever.search(query.search_text, *scope)
         t1 = time.perf_counter()
         reply = ""
         failure = None
@@ -185,11 +193,22 @@ class Assistant:
                     "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
                 )
         if answer is None:
-            answer = self.extractive.answer(query.text, result.passages, asked)
+            answer = self.extractive.answer(query.text, result.passages, asked, result.window)
             answer.answerer = f"{self.extractive.name} (fallback from {self.llm.name})"
             answer.notices.insert(0, failure or "")
         t2 = time.perf_counter()
         answer.standalone_question, answer.context = query.text, query.context
-        answer.notices = notices + [n for n in answer.notices if n]
+        answer.notices = notices + [n for n in answer.notices if n] + outside_window_notices(answer, result.window)
         answer.timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t_start) * 1000}
         yield answer
+
+
+def outside_window_notices(answer: Answer, window: Window | None) -> list[str]:
+    """A generated answer's sources dated outside the period the question names, one line each."""
+    if window is None:
+        return []
+    return [
+        f"Source [{c.n}] was reported on {c.published.isoformat()}, outside {window.describe()}."
+        for c in answer.citations
+        if c.published is not None and window.distance(c.published) and not answer.refused
+    ]

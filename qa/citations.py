@@ -26,6 +26,8 @@ def make_citation(
         doc_id=paragraph.doc_id,
         title=paragraph.title,
         source=paragraph.source,
+        published=paragraph.published,
+        url=paragraph.url,
         quote=quote,
         start=start,
         end=end,

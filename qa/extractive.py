@@ -18,6 +18,7 @@ from index.settings import CONFLICT_GAP, CONFLICT_SAME_EVENT, Settings
 from qa.agreement import ConflictRule, Relation, quote_bounds
 from qa.citations import make_citation
 from qa.reader.model import Reader, shared_reader
+from qa.timeframe import Window
 
 DEFAULT_CONFLICT_RULE = ConflictRule(same_event=CONFLICT_SAME_EVENT, gap=CONFLICT_GAP)
 MAX_CITATIONS = 3
@@ -53,20 +54,26 @@ class ExtractiveAnswerer:
     def warm_up(self) -> None:
         self.reader.warm_up()
 
-    def answer(self, question: str, passages: list[Passage], asked: str | None = None) -> Answer:
-        """Read `question` (standalone) in the passages; the Answer repeats `asked`, the user's own words."""
+    def answer(
+        self, question: str, passages: list[Passage], asked: str | None = None, window: Window | None = None
+    ) -> Answer:
+        """Read `question` (standalone) in the passages; the Answer repeats `asked`, the user's own words. With a
+        `window` (the days the question asks about), spans from articles dated inside it come first, and an answer
+        from an article outside it says when that article was reported."""
         asked = asked or question
         by_id = {p.id: p.paragraph for p in passages}
         spans = self.reader.read(question, [p.paragraph for p in passages]) if passages else []
         confident = [s for s in spans if s.margin > self.threshold]
         if not confident:
             return self.refusal(asked, passages, spans[0] if spans else None)
+        confident = in_window_first(confident, by_id, window)
         best = confident[0]
         citations = [_cite(1, by_id[best.paragraph_id], best)]
         parts = [
             AnswerPart(kind="answer", text=best.text),
             AnswerPart(kind="quote", text=citations[0].quote, citations=[1]),
         ]
+        parts += dated_parts(citations[0], window)
         differing = []
         for other, relation in related_spans(confident, by_id, self.conflict_rule, self.max_citations):
             n = len(citations) + 1
@@ -107,6 +114,24 @@ class ExtractiveAnswerer:
             answerer=self.name,
             notices=[reason],
         )
+
+
+def in_window_first(
+    confident: list[ReadSpan], paragraphs: dict[str, Paragraph], window: Window | None
+) -> list[ReadSpan]:
+    """The spans of articles inside the window (or undated) by score, then, only when there are none, the others:
+    a look-alike story from another year neither answers a question about this week nor contradicts its answer."""
+    if window is None:
+        return confident
+    inside = [s for s in confident if window.weight(paragraphs[s.paragraph_id].published) == 1.0]
+    return inside or confident
+
+
+def dated_parts(citation: Citation, window: Window | None) -> list[AnswerPart]:
+    """ "Reported on 2021-01-12, outside …" when the cited article lies outside the window the question names."""
+    if window is None or citation.published is None or not window.distance(citation.published):
+        return []
+    return [AnswerPart(kind="dated", text=citation.published.isoformat(), answer=window.describe(), citations=[1])]
 
 
 def _cite(n: int, paragraph: Paragraph, span: ReadSpan) -> Citation:

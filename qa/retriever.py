@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
 
-from index.limits import FILTER_KEYS, MAX_K, MODES, Mode, is_blank
-from index.models import Passage
+from index.dates import day_number, parse_date
+from index.limits import DATE_FILTER_KEYS, FILTER_KEYS, MAX_K, MODES, Mode, is_blank
+from index.models import Paragraph, Passage
 from index.settings import Settings, get_settings
 from index.snapshot import Snapshot, keyword_tokenize
+from index.store import PUBLISHED_DAY_KEY
 from qa.index_handle import IndexHandle, shared_handle
+from qa.timeframe import Window, resolve
 
 
 class QueryError(ValueError):
@@ -30,28 +34,73 @@ class RetrievalResult:
     passages: list[Passage]
     query_vector: np.ndarray | None
     timings: dict[str, float] = field(default_factory=dict)
+    window: Window | None = None  # the days the query's time words name, as of its date
 
 
-def normalise_filters(filters: dict[str, Any] | None) -> dict[str, list[str]]:
-    """{"doc_id": "a" | ["a", "b"], "source": ...} with unknown keys refused."""
-    if not filters:
-        return {}
-    out: dict[str, list[str]] = {}
-    for key, value in filters.items():
+@dataclass(frozen=True)
+class RetrievalFilter:
+    """Which paragraphs a query may return: some articles or outlets (`values`), and a range of article days. An
+    article of unknown date is outside every date range. Chroma gets it as `where`, the keyword and sentence
+    searches as `allows`, so all three lists honour the same filter."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+    since: date | None = None
+    until: date | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.values) or self.since is not None or self.until is not None
+
+    def where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = [{key: {"$in": values}} for key, values in self.values.items()]
+        if self.since is not None:
+            clauses.append({PUBLISHED_DAY_KEY: {"$gte": day_number(self.since)}})
+        if self.until is not None:
+            clauses.append({PUBLISHED_DAY_KEY: {"$lte": day_number(self.until)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def allows(self, paragraph: Paragraph) -> bool:
+        if not all(getattr(paragraph, key) in values for key, values in self.values.items()):
+            return False
+        day = paragraph.published
+        if self.since is None and self.until is None:
+            return True
+        return day is not None and (self.since or day) <= day <= (self.until or day)
+
+    def mask(self, paragraphs: list[Paragraph]) -> np.ndarray:
+        return np.fromiter((self.allows(p) for p in paragraphs), dtype=bool, count=len(paragraphs))
+
+
+def normalise_filters(filters: dict[str, Any] | RetrievalFilter | None) -> RetrievalFilter:
+    """{"doc_id": "a" | ["a", "b"], "source": ..., "since": "2024-01-01", "until": ...}, unknown keys refused."""
+    if isinstance(filters, RetrievalFilter):
+        return filters
+    values: dict[str, list[str]] = {}
+    days: dict[str, date | None] = {"since": None, "until": None}
+    for key, value in (filters or {}).items():
         if key not in FILTER_KEYS:
             raise QueryError(f"unknown filter {key!r}; filters are {', '.join(FILTER_KEYS)}")
-        values = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
-        if not values or not all(isinstance(v, str) and v for v in values):
+        if key in DATE_FILTER_KEYS:
+            days[key] = _filter_day(key, value)
+            continue
+        listed = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
+        if not listed or not all(isinstance(v, str) and v for v in listed):
             raise QueryError(f"filter {key!r} needs a non-empty string or list of strings")
-        out[key] = values
-    return out
+        values[key] = listed
+    since, until = days["since"], days["until"]
+    if since and until and since > until:
+        raise QueryError(f"the date range is empty: since {since} is after until {until}")
+    return RetrievalFilter(values, since, until)
 
 
-def chroma_where(filters: dict[str, list[str]]) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = [{key: {"$in": values}} for key, values in filters.items()]
-    if not clauses:
+def _filter_day(key: str, value: object) -> date | None:
+    if value is None:
         return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    day = value if isinstance(value, date) else parse_date(value) if isinstance(value, str) else None
+    if day is None:
+        raise QueryError(f"filter {key!r} needs a date such as 2024-03-01, got {value!r}")
+    return day
 
 
 def _rrf(rank_lists: list[tuple[float, list[str]]], k: int) -> dict[str, float]:
@@ -88,11 +137,20 @@ class Retriever:
 
         return get_embedder(self.settings.embed_model)
 
-    def retrieve(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Passage]:
-        return self.search(query, k, filters).passages
+    def retrieve(
+        self, query: str, k: int | None = None, filters: dict[str, Any] | None = None, as_of: date | None = None
+    ) -> list[Passage]:
+        return self.search(query, k, filters, as_of).passages
 
-    def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> RetrievalResult:
-        """Passages plus the query vector (the answerer reuses it) and timings."""
+    def as_of(self, given: date | None = None) -> date:
+        """The day time words are resolved against: `given`, else the index's newest article date, else today."""
+        return given or self.snapshot.newest_published or date.today()
+
+    def search(
+        self, query: str, k: int | None = None, filters: dict[str, Any] | None = None, as_of: date | None = None
+    ) -> RetrievalResult:
+        """Passages plus the query vector (the answerer reuses it), timings, and the window of days the query's
+        time words name as of `as_of` (`qa.timeframe`: articles outside it rank lower)."""
         if is_blank(query):
             raise QueryError("the query is empty (or only invisible characters)")
         query = query.strip()
@@ -102,7 +160,7 @@ class Retriever:
         flt = normalise_filters(filters)
         t0 = time.perf_counter()
         try:
-            return self._search(query, k, flt, t0)
+            return self._search(query, k, flt, t0, as_of)
         except Exception as err:
             dropped = "does not exist" in str(err) or type(err).__name__ == "NotFoundError"
             if not dropped and not self._handle.is_stale():
@@ -110,11 +168,12 @@ class Retriever:
             # An ingest published a new version and retired the one we held (its collection deleted, its files
             # reclaimed, which Chroma reports as an InternalError mid-query): reopen and answer from the new one.
             self._handle.reopen()
-            return self._search(query, k, flt, t0)
+            return self._search(query, k, flt, t0, as_of)
 
-    def _search(self, query: str, k: int, flt: dict[str, list[str]], t0: float) -> RetrievalResult:
+    def _search(self, query: str, k: int, flt: RetrievalFilter, t0: float, as_of: date | None) -> RetrievalResult:
         opened = self._handle.get()
         snap = opened.snapshot
+        window = resolve(query, self.as_of(as_of)) if self.settings.date_preference else None
         depth = max(4 * k, 20)
         dense: list[tuple[str, float]] = []
         sentence: list[tuple[str, float]] = []
@@ -128,23 +187,19 @@ class Retriever:
         if self.mode in ("fused", "keyword"):
             keyword = self._keyword(snap, query, depth, flt)
         t2 = time.perf_counter()
-        passages = self._fuse(snap, dense, sentence, keyword, k)
+        passages = self._fuse(snap, dense, sentence, keyword, k, window)
         timings = {
             "dense": (t1 - t0) * 1000,
             "keyword": (t2 - t1) * 1000,
             "retrieve": (time.perf_counter() - t0) * 1000,
         }
-        return RetrievalResult(passages=passages, query_vector=qvec, timings=timings)
+        return RetrievalResult(passages=passages, query_vector=qvec, timings=timings, window=window)
 
-    def _dense(
-        self, collection: Any, qvec: np.ndarray, depth: int, flt: dict[str, list[str]]
-    ) -> list[tuple[str, float]]:
+    def _dense(self, collection: Any, qvec: np.ndarray, depth: int, flt: RetrievalFilter) -> list[tuple[str, float]]:
         # The chunk count is fixed for a version (snapshot chunks), and chunk ids carry their paragraph id
         # ("{paragraph_id}:{piece}"), so Chroma returns distances only: 3.2 ms → 1.0 ms a query.
         n = min(depth * 2, max(self._chunk_count(collection), 1))
-        got = collection.query(
-            query_embeddings=[qvec.tolist()], n_results=n, where=chroma_where(flt), include=["distances"]
-        )
+        got = collection.query(query_embeddings=[qvec.tolist()], n_results=n, where=flt.where(), include=["distances"])
         best: dict[str, float] = {}
         for cid, dist in zip(got["ids"][0], got["distances"][0], strict=True):
             pid = cid.rsplit(":", 1)[0]
@@ -160,7 +215,7 @@ class Retriever:
         return self._counts[name]
 
     def _sentence_dense(
-        self, snap: Snapshot, qvec: np.ndarray, depth: int, flt: dict[str, list[str]]
+        self, snap: Snapshot, qvec: np.ndarray, depth: int, flt: RetrievalFilter
     ) -> list[tuple[str, float]]:
         """Paragraphs ranked by their best sentence: a one-sentence fact is not diluted by the rest of its paragraph."""
         if not len(snap.sentence_owner):
@@ -169,12 +224,11 @@ class Retriever:
         best = np.full(len(snap.paragraphs), -2.0, dtype=np.float32)
         np.maximum.at(best, snap.sentence_owner[:, 0], sims)
         if flt:
-            allowed = np.array([all(getattr(p, key) in v for key, v in flt.items()) for p in snap.paragraphs])
-            best[~allowed] = -2.0
+            best[~flt.mask(snap.paragraphs)] = -2.0
         order = np.argsort(-best)[:depth]
         return [(snap.paragraphs[int(i)].id, float(best[i])) for i in order if best[i] > -2.0]
 
-    def _keyword(self, snap: Snapshot, query: str, depth: int, flt: dict[str, list[str]]) -> list[tuple[str, float]]:
+    def _keyword(self, snap: Snapshot, query: str, depth: int, flt: RetrievalFilter) -> list[tuple[str, float]]:
         if snap.bm25 is None or not snap.paragraphs:
             return []
         tokens = keyword_tokenize([query])
@@ -184,12 +238,7 @@ class Retriever:
         known = [inverse[i] for i in tokens.ids[0] if inverse[i] in snap.bm25.vocab_dict]
         if not known:
             return []
-        mask = None
-        if flt:
-            mask = np.array(
-                [all(getattr(p, key) in values for key, values in flt.items()) for p in snap.paragraphs],
-                dtype=np.float32,
-            )
+        mask = flt.mask(snap.paragraphs).astype(np.float32) if flt else None
         n = min(depth, len(snap.paragraphs))
         docs, scores = snap.bm25.retrieve([known], k=n, show_progress=False, weight_mask=mask, n_threads=1)
         return [(snap.paragraphs[int(d)].id, float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
@@ -201,6 +250,7 @@ class Retriever:
         sentence: list[tuple[str, float]],
         keyword: list[tuple[str, float]],
         k: int,
+        window: Window | None = None,
     ) -> list[Passage]:
         cfg = self.settings
         dense_rank = {pid: (r, s) for r, (pid, s) in enumerate(dense, start=1)}
@@ -211,7 +261,9 @@ class Retriever:
             (cfg.weight_keyword, [p for p, _ in keyword]),
         ]
         fused = _rrf(lists, cfg.rrf_k)
-        ordered = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        weights = {pid: _date_weight(snap, pid, window) for pid in fused}
+        scored = {pid: score * weights[pid] for pid, score in fused.items()}
+        ordered = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         passages = []
         for rank, (pid, score) in enumerate(ordered, start=1):
             paragraph = snap.paragraph(pid)
@@ -228,6 +280,12 @@ class Retriever:
                     dense_score=d[1] if d else None,
                     keyword_rank=w[0] if w else None,
                     keyword_score=w[1] if w else None,
+                    date_weight=weights[pid] if window else None,
                 )
             )
         return passages
+
+
+def _date_weight(snap: Snapshot, paragraph_id: str, window: Window | None) -> float:
+    paragraph = snap.paragraph(paragraph_id)
+    return 1.0 if window is None or paragraph is None else window.weight(paragraph.published)

@@ -16,6 +16,7 @@ import logging
 import secrets
 import threading
 import time
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
@@ -117,6 +118,8 @@ class Filters(BaseModel):
 
     doc_id: FilterValue | None = Field(default=None, description="article id(s), e.g. 001_6433af30963515e2")
     source: FilterValue | None = Field(default=None, description='outlet(s), e.g. "Alwaght"')
+    since: date | None = Field(default=None, description="articles published on or after this day (undated: out)")
+    until: date | None = Field(default=None, description="articles published on or before this day (undated: out)")
 
     @model_validator(mode="before")
     @classmethod
@@ -127,25 +130,32 @@ class Filters(BaseModel):
                 raise ValueError(f"unknown filter {unknown[0]!r}; filters are {', '.join(FILTER_KEYS)}")
         return data
 
+    @model_validator(mode="after")
+    def _range(self) -> Filters:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"the date range is empty: since {self.since} is after until {self.until}")
+        return self
+
     def as_dict(self) -> dict[str, Any] | None:
         out = {k: v for k, v in self.model_dump().items() if v is not None}
         return out or None
 
 
 class RetrieveRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"query": EXAMPLE_QUESTION, "k": 3}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"query": EXAMPLE_QUESTION, "k": 3}]})
 
     query: str = Field(
         max_length=MAX_QUERY_CHARS,
         description="what to search for (not blank)",
         json_schema_extra=lambda schema: schema.update(pattern=visible_pattern()),
     )
-    k: int | None = Field(
-        default=None, ge=1, le=MAX_K, description="how many passages; default: the top_k setting"
-    )
+    k: int | None = Field(default=None, ge=1, le=MAX_K, description="how many passages; default: the top_k setting")
     filters: Filters | None = None
+    as_of: date | None = Field(
+        default=None,
+        description='the day "this week", "yesterday" or "in March" are counted from; default: the newest article '
+        "date in the index (today when none has a date)",
+    )
 
     @field_validator("query")
     @classmethod
@@ -173,19 +183,20 @@ class AskRequest(BaseModel):
     question: str = Field(
         max_length=MAX_QUESTION_CHARS,
         json_schema_extra=lambda schema: schema.update(pattern=visible_pattern()),
-        description="the question (not blank); beyond the max_question_chars setting it is truncated, "
-        "with a notice",
+        description="the question (not blank); beyond the max_question_chars setting it is truncated, with a notice",
     )
     history: list[str] = Field(
         default_factory=list,
         max_length=MAX_HISTORY_TURNS,
-        description="earlier questions of the same conversation, oldest first (for follow-ups such as "
-        "'When?')",
+        description="earlier questions of the same conversation, oldest first (for follow-ups such as 'When?')",
     )
-    k: int | None = Field(
-        default=None, ge=1, le=MAX_K, description="passages to read; default: the top_k setting"
-    )
+    k: int | None = Field(default=None, ge=1, le=MAX_K, description="passages to read; default: the top_k setting")
     filters: Filters | None = None
+    as_of: date | None = Field(
+        default=None,
+        description='the day "this week", "yesterday" or "in March" are counted from; default: the newest article '
+        "date in the index (today when none has a date)",
+    )
 
     @field_validator("question")
     @classmethod
@@ -258,9 +269,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 # --- the app ------------------------------------------------------------------------------------------------
-def create_app(
-    settings: Settings, assistant: Assistant | None = None, auth: tuple[str, str] | None = None
-) -> FastAPI:
+def create_app(settings: Settings, assistant: Assistant | None = None, auth: tuple[str, str] | None = None) -> FastAPI:
     """The API alone (`ui.server.build_server` adds the chat). `assistant` lets tests inject one; `auth`
     protects /api/* with HTTP Basic."""
     service = CitedService(settings, assistant)
@@ -296,7 +305,8 @@ def _api_router(service: CitedService, dependencies: list[Any]) -> APIRouter:
         """Ranked passages (paragraphs with their scores) for a query, best first."""
         k = body.k or settings.top_k
         with errors_as_http():
-            passages = service.retriever().retrieve(body.query, k, body.filters.as_dict() if body.filters else None)
+            filters = body.filters.as_dict() if body.filters else None
+            passages = service.retriever().retrieve(body.query, k, filters, body.as_of)
         return RetrieveResponse(query=body.query, k=k, passages=passages)
 
     @router.post("/ask", response_model=Answer, responses=ERRORS)
@@ -304,7 +314,7 @@ def _api_router(service: CitedService, dependencies: list[Any]) -> APIRouter:
         """An answer whose every claim cites [n] a verbatim quote of a source paragraph, or a refusal."""
         with errors_as_http():
             return service.assistant().ask(
-                body.question, list(body.history), body.k, body.filters.as_dict() if body.filters else None
+                body.question, list(body.history), body.k, body.filters.as_dict() if body.filters else None, body.as_of
             )
 
     @router.get("/health", response_model=Health, responses=ERRORS)

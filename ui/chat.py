@@ -14,6 +14,7 @@ polling; it works for answers added later too, because the listener is delegated
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import gradio as gr
@@ -111,9 +112,7 @@ def _messages(turns: list[ChatTurn]) -> list[dict[str, str]]:
             answer = Answer.model_validate(turn["answer"])
             messages.append({"role": "assistant", "content": render.answer_html(answer, i)})
         else:
-            messages.append(
-                {"role": "assistant", "content": render.error_html(turn.get("error") or "no answer")}
-            )
+            messages.append({"role": "assistant", "content": render.error_html(turn.get("error") or "no answer")})
     return messages
 
 
@@ -124,6 +123,25 @@ def _user_error(err: Exception) -> str | None:
     if isinstance(err, QueryError | IndexUnavailableError):
         return str(err)
     return None
+
+
+def date_scope(
+    since: str | None = None, until: str | None = None, as_of: str | None = None
+) -> tuple[dict[str, str] | None, date | None]:
+    """The chat's date boxes as the assistant's date filters and as-of day; a box that holds no day is an error
+    the user sees (QueryError), not an empty filter."""
+    from qa.retriever import QueryError, normalise_filters
+
+    boxes = {"since": (since or "").strip(), "until": (until or "").strip()}
+    filters = {key: value for key, value in boxes.items() if value}
+    normalise_filters(filters)  # checks each day and the range
+    day = None
+    if (as_of or "").strip():
+        try:
+            day = date.fromisoformat((as_of or "").strip())
+        except ValueError:
+            raise QueryError(f"'as of' needs a day such as 2024-03-01, got {as_of!r}") from None
+    return filters or None, day
 
 
 def answerer_banner(name: str) -> str:
@@ -137,10 +155,16 @@ class ChatHandlers:
         self.service = service
 
     def respond(
-        self, message: str, turns: list[ChatTurn], k: float | None = None, answerer: str | None = None
+        self,
+        message: str,
+        turns: list[ChatTurn],
+        k: float | None = None,
+        answerer: str | None = None,
+        *dates: str | None,
     ) -> Iterator[tuple[Any, list[ChatTurn], Any, Any]]:
         """Stream one answer: the question at once, the text as it comes, then the final rendered Answer.
-        Yields (chat messages, conversation state, input box, sources panel)."""
+        `dates`: the settings' since, until and as-of boxes (YYYY-MM-DD, empty for none). Yields (chat messages,
+        conversation state, input box, sources panel)."""
         question = (message or "").strip()
         if not question:
             yield gr.skip(), turns, gr.skip(), gr.skip()
@@ -152,8 +176,9 @@ class ChatHandlers:
         answer: Answer | None = None
         error: str | None = None
         try:
+            filters, as_of = date_scope(*dates)
             assistant = self.service.assistant(answerer or None)
-            for item in assistant.stream(question, history, int(k) if k else None):
+            for item in assistant.stream(question, history, int(k) if k else None, filters, as_of):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -231,6 +256,7 @@ class _ChatComponents:
     clear_btn: gr.Button
     k_slider: gr.Slider
     answerer: gr.Radio
+    dates: tuple[gr.Textbox, gr.Textbox, gr.Textbox]  # since, until, as of
     panel: gr.HTML
 
 
@@ -245,7 +271,7 @@ def _layout(service: CitedService) -> _ChatComponents:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot, box, send, clear_btn = _conversation()
-            k_slider, answerer = _settings_accordion(service)
+            k_slider, answerer, dates = _settings_accordion(service)
         with gr.Column(scale=2):
             panel = gr.HTML(
                 render.panel_message_html(render.PANEL_HINT),
@@ -255,7 +281,7 @@ def _layout(service: CitedService) -> _ChatComponents:
                 show_label=True,
                 container=True,
             )
-    return _ChatComponents(turns_state, banner, chatbot, box, send, clear_btn, k_slider, answerer, panel)
+    return _ChatComponents(turns_state, banner, chatbot, box, send, clear_btn, k_slider, answerer, dates, panel)
 
 
 def _conversation() -> tuple[gr.Chatbot, gr.Textbox, gr.Button, gr.Button]:
@@ -285,8 +311,11 @@ def _conversation() -> tuple[gr.Chatbot, gr.Textbox, gr.Button, gr.Button]:
     return chatbot, box, send, clear_btn
 
 
-def _settings_accordion(service: CitedService) -> tuple[gr.Slider, gr.Radio]:
-    """The collapsed Settings: how many passages to read, and which answerer answers."""
+def _settings_accordion(
+    service: CitedService,
+) -> tuple[gr.Slider, gr.Radio, tuple[gr.Textbox, gr.Textbox, gr.Textbox]]:
+    """The collapsed Settings: how many passages to read, which answerer answers, and the articles' date range
+    with the day questions are asked as of."""
     settings = service.settings
     with gr.Accordion("Settings", open=False, elem_id="cited-settings"):
         k_slider = gr.Slider(1, MAX_K, value=settings.top_k, step=1, label="Passages to read (k)")
@@ -297,13 +326,22 @@ def _settings_accordion(service: CitedService) -> tuple[gr.Slider, gr.Radio]:
             info="extractive: offline, quotes sentences verbatim. An LLM is offered when one "
             "is configured (CITED_ANSWERER).",
         )
-    return k_slider, answerer
+        with gr.Row():
+            since = gr.Textbox(label="Articles from", placeholder="YYYY-MM-DD", elem_id="cited-since")
+            until = gr.Textbox(label="Articles until", placeholder="YYYY-MM-DD", elem_id="cited-until")
+            as_of = gr.Textbox(
+                label="As of",
+                placeholder="YYYY-MM-DD",
+                elem_id="cited-as-of",
+                info="the day 'this week' counts from; empty: the newest article's",
+            )
+    return k_slider, answerer, (since, until, as_of)
 
 
 def _wire_events(page: _ChatComponents, handlers: ChatHandlers) -> None:
     """Connect the components to the handlers (all private to the UI: the public API is `gr.api` "chat")."""
     outputs = [page.chatbot, page.turns_state, page.box, page.panel]
-    inputs = [page.box, page.turns_state, page.k_slider, page.answerer]
+    inputs = [page.box, page.turns_state, page.k_slider, page.answerer, *page.dates]
     page.box.submit(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=8)
     page.send.click(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=8)
     page.panel.click(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
 
-from index.cli_options import EXIT_USER_ERROR, add_index_options, add_k_option
+from index.cli_options import EXIT_USER_ERROR, add_date_options, add_index_options, add_k_option, date_filters
 from index.settings import AnswererName, Settings
 
 
@@ -81,7 +81,8 @@ def _print_answer(answer: object, as_json: bool) -> None:
         for c in answer.citations:
             mark = "" if c.verified else "  (UNVERIFIED)"
             number = c.paragraph_id.split("#")[-1]
-            print(shown(f"[{c.n}] {c.title} — {c.source or c.doc_id}, ¶{number} ({c.paragraph_id}){mark}"))
+            where = f"{c.source or 'outlet not stated'}, {c.published_label}"
+            print(shown(f"[{c.n}] {c.title} — {where}, ¶{number} ({c.paragraph_id}){mark}"))
     print(f"\n({answer.answerer}, {answer.timings.get('total', 0):.0f} ms)", file=sys.stderr)
 
 
@@ -89,7 +90,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from qa.assistant import Assistant
 
     assistant = Assistant.from_defaults(_settings(args))
-    _print_answer(assistant.ask(args.question, k=args.k), args.json)
+    answer = assistant.ask(args.question, k=args.k, filters=date_filters(args) or None, as_of=args.as_of)
+    _print_answer(answer, args.json)
     return 0
 
 
@@ -109,7 +111,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             break
         try:
-            answer = assistant.ask(question, history=history, k=args.k)  # type: ignore[arg-type]
+            answer = assistant.ask(
+                question,
+                history=history,  # type: ignore[arg-type]
+                k=args.k,
+                filters=date_filters(args) or None,
+                as_of=args.as_of,
+            )
         except QueryError as err:
             print(f"error: {err}", file=sys.stderr)
             continue
@@ -124,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cited", description="Cited answers from news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="index articles (.txt, .md, .html files or folders)")
+    p = sub.add_parser("ingest", help="index articles (.txt, .md, .html files, .jsonl/.json archives, or folders)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the articles folder)")
     p.add_argument("--skip-bad", action="store_true", help="ingest the good files even if some are unreadable")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -141,12 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
     add_k_option(p)
     p.add_argument("--answerer", choices=get_args(AnswererName))
+    add_date_options(p)
     add_index_options(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
     add_k_option(p)
     p.add_argument("--answerer", choices=get_args(AnswererName))
+    add_date_options(p)
     add_index_options(p)
     p.set_defaults(func=cmd_chat)
 

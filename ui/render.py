@@ -83,11 +83,13 @@ def text_html(text: str) -> str:
 
 
 def citation_label(citation: Citation, paragraph: Paragraph | None = None) -> str:
-    """`title · outlet · ¶n` (the outlet is left out when the article has none)."""
+    """`title · outlet · day · ¶n` (the outlet is left out when the article has none; the day says "date
+    unknown")."""
     n = paragraph.n if paragraph is not None else paragraph_number(citation.paragraph_id)
     parts = [citation.title or citation.doc_id]
     if citation.source:
         parts.append(citation.source)
+    parts.append(citation.published_label)
     if n is not None:
         parts.append(f"¶{n}")
     return " · ".join(parts)
@@ -197,6 +199,9 @@ def source_card_html(answer: Answer, n: int, turn: int) -> str:
     paragraph = paragraph_of(answer, citation)
     number = paragraph.n if paragraph is not None else paragraph_number(citation.paragraph_id)
     meta = [esc(citation.source) if citation.source else "outlet not stated"]
+    meta.append(f'<span class="cited-date">{esc(citation.published_label)}</span>')
+    if citation.url.startswith(("http://", "https://")):
+        meta.append(f'<a href="{esc(citation.url)}" target="_blank" rel="noopener noreferrer">article</a>')
     if number is not None:
         meta.append(f"¶{number}")
     meta.append(f'<code class="cited-pid">{esc(citation.paragraph_id)}</code>')

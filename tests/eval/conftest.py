@@ -17,10 +17,7 @@ def _paragraph(pid: str, text: str) -> Paragraph:
 
 
 def _passages(*items: tuple[str, str]) -> list[Passage]:
-    return [
-        Passage(paragraph=_paragraph(pid, text), rank=i, score=1 / i)
-        for i, (pid, text) in enumerate(items, 1)
-    ]
+    return [Passage(paragraph=_paragraph(pid, text), rank=i, score=1 / i) for i, (pid, text) in enumerate(items, 1)]
 
 
 def _citation(n: int, pid: str, quote: str = "q") -> Citation:
@@ -96,7 +93,7 @@ class FakeRetriever:
         self.calls: list[tuple[str, int | None]] = []
 
     def retrieve(
-        self, query: str, k: int | None = None, filters: dict[str, Any] | None = None
+        self, query: str, k: int | None = None, filters: dict[str, Any] | None = None, as_of: Any = None
     ) -> list[Passage]:
         self.calls.append((query, k))
         words = set(query.lower().split())
@@ -113,14 +110,12 @@ class FakeAssistant:
         self.retriever = retriever
         self.calls: list[tuple[str, list[str] | None, int | None]] = []
 
-    def ask(self, question: str, history: list[str] | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, history: list[str] | None = None, k: int | None = None, as_of: Any = None) -> Answer:
         self.calls.append((question, history, k))
         standalone = " ".join([*(history or []), question])
         found = self.retriever.retrieve(standalone, k=k)
         if not found or "unknowable" in question:
-            return _answer(
-                text="The articles don't say.", refused=True, question=question, standalone=standalone
-            )
+            return _answer(text="The articles don't say.", refused=True, question=question, standalone=standalone)
         top = found[0].paragraph
         return _answer(
             text=f"{top.text} [1]",

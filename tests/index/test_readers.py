@@ -115,8 +115,8 @@ def test_html_page_keeps_the_article_and_drops_the_page_furniture(tmp_path: Path
     path.write_text(NEWS_PAGE, encoding="utf-8")
     doc = read(path)
     assert doc.is_html
-    assert doc.html_title == "Iraqi Forces Advance on Old City"
-    assert doc.html_source == "Example News"
+    assert doc.meta.title == "Iraqi Forces Advance on Old City"
+    assert doc.meta.source == "Example News"
     assert any("page.html" in n and "extracted main text" in n for n in doc.notes)
     for kept in ["Iraqi government forces advanced on the Old City", "Counter-Terrorism Service",
                  "several hundred thousand civilians", "A U.S.-led coalition is providing air support"]:
@@ -128,7 +128,7 @@ def test_html_page_keeps_the_article_and_drops_the_page_furniture(tmp_path: Path
 
     title, source, paragraphs = to_paragraphs(
         doc.text, doc_id=doc.doc_id, path=str(path), content_hash=doc.content_hash,
-        fallback_title=doc.html_title, fallback_source=doc.html_source,
+        fallback_title=doc.meta.title, fallback_source=doc.meta.source,
     )
     assert title == "Iraqi Forces Advance on Old City"
     assert source == "Example News"

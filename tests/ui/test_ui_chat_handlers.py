@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,9 +23,7 @@ QUOTE = "Iraqi forces retook eastern Mosul in January."
 
 
 def final_answer(question: str) -> Answer:
-    paragraph = Paragraph(
-        id="d#1", doc_id="d", n=1, text=QUOTE, title="T", source="S", start=0, end=len(QUOTE)
-    )
+    paragraph = Paragraph(id="d#1", doc_id="d", n=1, text=QUOTE, title="T", source="S", start=0, end=len(QUOTE))
     citation = Citation(
         n=1, paragraph_id="d#1", doc_id="d", title="T", source="S", quote=QUOTE, start=0, end=len(QUOTE),
         verified=True,
@@ -45,9 +44,18 @@ class StreamingAssistant:
         self.retriever = SimpleNamespace()
         self.fail = fail
         self.calls: list[tuple[str, list[str], int | None]] = []
+        self.scopes: list[tuple[dict[str, Any] | None, date | None]] = []
 
-    def stream(self, question: str, history: list[str], k: int | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        history: list[str],
+        k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        as_of: date | None = None,
+    ) -> Iterator[str | Answer]:
         self.calls.append((question, list(history), k))
+        self.scopes.append((filters, as_of))
         if self.fail:
             raise self.fail
         yield "Iraqi "
@@ -125,3 +133,29 @@ def test_chat_api_reports_user_errors(tmp_path: Path) -> None:
     handlers.service.assistant().ask = failing_ask  # type: ignore[method-assign]
     with pytest.raises(gr.Error, match="cited ingest"):
         handlers.chat("Who?")
+
+
+def test_the_date_boxes_reach_the_assistant(tmp_path: Path) -> None:
+    handlers, assistant = handlers_with(tmp_path)
+    list(handlers.respond("Who won this week?", [], 4, "extractive", "2024-01-01", " 2024-03-31 ", "2024-03-13"))
+    assert assistant.scopes[-1] == ({"since": "2024-01-01", "until": "2024-03-31"}, date(2024, 3, 13))
+    list(handlers.respond("Who won?", [], 4, "extractive", "", "", ""))
+    assert assistant.scopes[-1] == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("boxes", "message"),
+    [
+        (("March", "", ""), "needs a date"),
+        (("2024-05-01", "2024-01-01", ""), "date range is empty"),
+        (("", "", "soon"), "as of"),
+    ],
+)
+def test_a_bad_date_box_is_a_message_not_an_empty_filter(
+    tmp_path: Path, boxes: tuple[str, str, str], message: str
+) -> None:
+    handlers, assistant = handlers_with(tmp_path)
+    steps = list(handlers.respond("Who won?", [], 4, "extractive", *boxes))
+    final = steps[-1][0][-1]["content"]
+    assert "cited-error" in final and message in final
+    assert assistant.calls == []

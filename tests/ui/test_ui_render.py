@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
@@ -163,11 +164,27 @@ def test_refused_answer_looks_different() -> None:
     assert 'class="cited-answer refused"' not in render.answer_html(make_answer(), 0)
 
 
-def test_sources_list_names_title_outlet_paragraph() -> None:
+def test_sources_list_names_title_outlet_date_paragraph() -> None:
     html = render.answer_html(make_answer(), 0)
-    assert "A title · Alwaght · ¶3" in html
+    assert "A title · Alwaght · date unknown · ¶3" in html
     no_outlet = render.answer_html(make_answer(source=""), 0)
-    assert "A title · ¶3" in no_outlet
+    assert "A title · date unknown · ¶3" in no_outlet
+    dated = make_answer()
+    dated.citations[0].published = date(2024, 3, 5)
+    assert "A title · Alwaght · 2024-03-05 · ¶3" in render.answer_html(dated, 0)
+
+
+def test_source_card_shows_outlet_date_and_a_safe_link() -> None:
+    answer = make_answer()
+    card = render.source_card_html(answer, 1, turn=0)
+    assert 'Alwaght · <span class="cited-date">date unknown</span>' in card and "<a href" not in card
+    answer.citations[0].published = date(2024, 3, 5)
+    answer.citations[0].url = "https://news.example/a?b=1&c=2"
+    card = render.source_card_html(answer, 1, turn=0)
+    assert '<span class="cited-date">2024-03-05</span>' in card
+    assert 'href="https://news.example/a?b=1&amp;c=2"' in card and 'rel="noopener noreferrer"' in card
+    answer.citations[0].url = "javascript:alert(1)"
+    assert "<a href" not in render.source_card_html(answer, 1, turn=0)
 
 
 def test_user_streaming_and_error_html_escape() -> None:
@@ -179,7 +196,7 @@ def test_user_streaming_and_error_html_escape() -> None:
 def test_answer_markdown_for_api_clients() -> None:
     md = render.answer_markdown(make_answer())
     assert md.startswith("**Iraqi forces**")
-    assert "Sources:\n[1] A title · Alwaght · ¶3: “Iraqi forces retook eastern Mosul in January.”" in md
+    assert "Sources:\n[1] A title · Alwaght · date unknown · ¶3: “Iraqi forces retook eastern Mosul in January.”" in md
 
 
 def test_paragraph_number() -> None:
