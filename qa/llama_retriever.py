@@ -28,6 +28,8 @@ def passage_to_node(passage: Passage) -> NodeWithScore:
             "n": p.n,
             "title": p.title,
             "source": p.source,
+            "published": p.published.isoformat() if p.published else None,
+            "url": p.url,
             "path": p.path,
             "start": p.start,
             "end": p.end,

@@ -59,6 +59,20 @@ def articles_settings(tmp_path_factory: pytest.TempPathFactory, articles_dir: Pa
     return settings
 
 
+@pytest.fixture(scope="session")
+def dated_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """An embedded index of the dated corpus (`eval.dated_corpus`: each kind of event in two years, in HTML,
+    Markdown, text and JSON Lines), ingested once per session. Only read it."""
+    from eval.dated_corpus import write_corpus
+    from index.ingest import ingest
+
+    root = tmp_path_factory.mktemp("dated")
+    write_corpus(root / "articles")
+    settings = Settings(index_dir=root / "index", articles_dir=root / "articles", chroma_url=None)
+    ingest([root / "articles"], settings, progress=False)
+    return settings
+
+
 _fresh_counter = itertools.count(1)
 
 

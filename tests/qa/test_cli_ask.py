@@ -153,3 +153,26 @@ def test_missing_reader_weights_are_a_clear_error_not_a_traceback(
     assert code == 2
     assert err.startswith(f"error: reader weights file {empty / 'config.json'} is missing") and "git checkout" in err
     assert "Traceback" not in err
+
+
+def test_ask_and_retrieve_take_a_date_range_and_an_as_of_day(
+    capsys: pytest.CaptureFixture[str], dated_settings: Settings
+) -> None:
+    from eval.dated_corpus import EVENTS
+
+    marathon, index = EVENTS[0], ["--index-dir", str(dated_settings.index_dir)]
+    as_of = marathon.days[0].isoformat()
+    code, out, _ = run(capsys, "ask", "Who won the Northfield Marathon this week?", "--as-of", as_of, *index)
+    assert code == 0 and marathon.names[0] in out
+    assert f"{marathon.outlet}, {as_of}" in out  # the citation line shows outlet and day
+    code, out, _ = run(capsys, "ask", "Who won the Northfield Marathon?", "--since", "2024-01-01", "--json", *index)
+    assert code == 0 and json.loads(out)["short_answer"] == marathon.names[1]
+    code, out, _ = run(capsys, "retrieve", "Northfield Marathon", "--until", "2021-12-31", "--json", *index)
+    days = [p["paragraph"]["published"] for p in json.loads(out)["passages"]]
+    assert code == 0 and days and all(day <= "2021-12-31" for day in days)
+
+
+@pytest.mark.parametrize("argv", [["--since", "March"], ["--as-of", "2024-02-30"]])
+def test_a_bad_day_is_a_usage_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = run(capsys, "ask", "Who won?", *argv)
+    assert code == 2 and "YYYY-MM-DD" in err and out == ""

@@ -11,7 +11,6 @@ import pytest
 
 from eval import dated_corpus
 from eval.dated_corpus import EVENTS, PREVIEW_ID, PREVIEW_SUBHEAD, PREVIEW_TITLE, DatedQuestion, doc_id
-from index.ingest import ingest
 from index.settings import Settings
 from qa.assistant import Assistant
 from qa.index_handle import IndexHandle
@@ -23,12 +22,8 @@ MARATHON = EVENTS[0]
 
 
 @pytest.fixture(scope="module")
-def dated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[DatedQuestion]]:
-    root = tmp_path_factory.mktemp("dated")
-    items = dated_corpus.write_corpus(root / "articles")
-    settings = Settings(index_dir=root / "index", chroma_url=None)
-    ingest([root / "articles"], settings, progress=False)
-    return settings, items
+def dated(dated_settings: Settings) -> tuple[Settings, list[DatedQuestion]]:
+    return dated_settings, dated_corpus.questions()
 
 
 @pytest.fixture(scope="module")

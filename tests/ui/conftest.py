@@ -1,6 +1,7 @@
 """Fixtures for the tests of ui/.
 
 - `server`        a live server over the bundled articles (`articles_settings`); one per session.
+- `dated_server`  a live server over the dated corpus (`dated_settings`); one per session.
 - `xss_settings`  an index of an article full of HTML/JS payloads (plus one bundled article); per session.
 - `chromium`      a headless /usr/bin/chromium (skipped only when it is missing and CI is not set).
 - `artifacts_dir` test-artifacts/ at the repository root, for screenshots.
@@ -23,6 +24,13 @@ from index.settings import Settings
 @pytest.fixture(scope="session")
 def server(articles_settings: Settings) -> Iterator[LiveServer]:
     with start_server(articles_settings) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def dated_server(dated_settings: Settings) -> Iterator[LiveServer]:
+    """A live server over the dated corpus."""
+    with start_server(dated_settings) as live:
         yield live
 
 

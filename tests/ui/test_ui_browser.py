@@ -51,9 +51,7 @@ def ask(page: Any, question: str) -> Any:
     box = page.locator("#cited-input textarea")
     box.fill(question)
     box.press("Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll({FINAL_ANSWERS!r}).length > {before}", timeout=TIMEOUT_MS
-    )
+    page.wait_for_function(f"document.querySelectorAll({FINAL_ANSWERS!r}).length > {before}", timeout=TIMEOUT_MS)
     return page.locator(FINAL_ANSWERS).nth(before)
 
 
@@ -87,12 +85,9 @@ def test_ask_click_citation_follow_up(server: LiveServer, page: Any, artifacts_d
     assert "January" in second.inner_text()
     assert page.locator(FINAL_ANSWERS).count() == 2
 
-    second.locator(
-        ".cited-sources-list button.cite"
-    ).last.click()  # the source list under the answer works too
+    second.locator(".cited-sources-list button.cite").last.click()  # the source list under the answer works too
     page.wait_for_function(
-        "document.querySelector('#cited-sources .cited-question-ref')"
-        "?.innerText.includes('When did they do it?')",
+        "document.querySelector('#cited-sources .cited-question-ref')?.innerText.includes('When did they do it?')",
         timeout=TIMEOUT_MS,
     )
     screenshot = artifacts_dir / "chat.png"
@@ -121,9 +116,7 @@ class RefusesOffTopic:
             return
         text = "The articles don't answer this question."
         yield text
-        yield Answer(
-            question=question, text=text, refused=True, notices=["best support is below the threshold"]
-        )
+        yield Answer(question=question, text=text, refused=True, notices=["best support is below the threshold"])
 
     def ask(self, question: str, *args: Any, **kwargs: Any) -> Any:
         return [item for item in self.stream(question, *args, **kwargs) if isinstance(item, Answer)][-1]
@@ -141,9 +134,7 @@ def test_refusal_looks_different_and_clear_empties_the_chat(articles_settings: S
         assert refused.locator("button.cite").count() == 0
 
         page.locator("#cited-clear").click()
-        page.wait_for_function(
-            f"document.querySelectorAll({FINAL_ANSWERS!r}).length === 0", timeout=TIMEOUT_MS
-        )
+        page.wait_for_function(f"document.querySelectorAll({FINAL_ANSWERS!r}).length === 0", timeout=TIMEOUT_MS)
         # The conversation state is gone too: the next answer is turn 0 again, with no history behind it.
         after = ask(page, "Who retook eastern Mosul?")
         assert "refused" not in (after.get_attribute("class") or "")
@@ -182,3 +173,42 @@ def test_article_markup_is_shown_as_text_and_runs_nothing(xss_settings: Settings
         )
         assert injected == 0
         assert page.errors == []
+
+
+def test_the_date_range_in_settings_chooses_the_articles(dated_server: LiveServer, page: Any) -> None:
+    """The settings' date boxes narrow retrieval, and every source shows its article's outlet and day."""
+    from eval.dated_corpus import EVENTS
+
+    marathon = EVENTS[0]
+    open_page(page, dated_server.url)
+    page.locator("#cited-settings").click()  # the accordion opens
+    page.locator("#cited-until textarea, #cited-until input").first.fill("2021-12-31")
+    older = ask(page, "Who won the Northfield Marathon?")
+    assert marathon.names[0] in older.locator(".cited-body").inner_text()
+    sources = older.locator(".cited-sources-list").inner_text()
+    assert f"{marathon.outlet} · {marathon.days[0].isoformat()}" in sources
+    assert marathon.days[1].isoformat() not in sources
+
+    page.locator("#cited-until textarea, #cited-until input").first.fill("")
+    page.locator("#cited-since textarea, #cited-since input").first.fill("2024-01-01")
+    newer = ask(page, "Who won the Northfield Marathon?")
+    assert marathon.names[1] in newer.locator(".cited-body").inner_text()
+    assert marathon.days[0].isoformat() not in newer.locator(".cited-sources-list").inner_text()
+
+    newer.locator(".cited-body button.cite").first.click()
+    card = page.locator("#cited-sources .cited-source")
+    card.locator("mark").wait_for(timeout=TIMEOUT_MS)
+    assert marathon.days[1].isoformat() in card.locator(".cited-source-meta").inner_text()
+
+    page.locator("#cited-since textarea, #cited-since input").first.fill("not a day")
+    refused = page.locator("#cited-chat .cited-answer").count()
+    box = page.locator("#cited-input textarea")
+    box.fill("Who won the Northfield Marathon?")
+    box.press("Enter")
+    page.wait_for_function(
+        f"document.querySelectorAll('#cited-chat .cited-answer').length > {refused}"
+        " && document.querySelector('#cited-chat .cited-error')",
+        timeout=TIMEOUT_MS,
+    )
+    assert "needs a date" in page.locator("#cited-chat .cited-error").last.inner_text()
+    assert page.errors == []
