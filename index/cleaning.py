@@ -45,6 +45,7 @@ META_LINE = re.compile(r"(?P<key>date|published|updated|source|outlet|title|auth
 META_KEYS = {"date": "date", "published": "date", "updated": "date", "source": "source", "outlet": "source",
              "title": "title"}  # fmt: skip
 MAX_BYLINE_CHARS = 80  # "Published: March 3, 2017 10:14 GMT", "By Jane Doe | 3 March 2017": a line that only dates
+MAX_BYLINE_WORDS = 8  # words around the date in a byline ("By Jane Doe and John Roe | Updated 10:14 GMT")
 MAX_SUBHEAD_WORDS = 15  # "Who will Littler face in the finals?" is a sub-head, not a statement to quote
 MAX_TITLE_CHARS = 160
 _TERMINAL = tuple('.!?:;"”’)')
@@ -185,13 +186,21 @@ def _read_meta_line(line: str, meta: ArticleMeta, *, front_matter: bool) -> bool
     return True
 
 
+def _is_byline(line: str, found: tuple[date, int, int]) -> bool:
+    """Whether the words around a line's date are a byline's ("Published:", "By Jane Doe |", "10:14 GMT") rather
+    than a sentence's: few of them, and at most two in lower case ("updated on", "by")."""
+    rest = (line[: found[1]] + " " + line[found[2] :]).split()
+    lower = [w for w in rest if re.fullmatch(r"[a-z][a-z']*[.,;:]?", w)]
+    return len(rest) <= MAX_BYLINE_WORDS and len(lower) <= 2
+
+
 def _take_byline(text: str, blocks: list[tuple[int, int]], meta: ArticleMeta) -> list[tuple[int, int]]:
     """A line of the first three that is only a date with a few words ("Published March 3, 2017", "By Jane Doe |
-    3 March 2017") dates the article and is not a body paragraph."""
+    3 March 2017") dates the article and is not a body paragraph; "The museum opened on 12 March 2016." stays."""
     for i, (start, end) in enumerate(blocks[:3]):
         line = text[start:end]
         found = find_date(line) if len(line) <= MAX_BYLINE_CHARS else None
-        if found and not re.search(r"[.!?]\s+[A-Z]", line):
+        if found and _is_byline(line, found):
             meta.dated(found[0], "dateline")
             return blocks[:i] + blocks[i + 1 :]
     return blocks

@@ -227,7 +227,7 @@ def _read_files(
                         failed_ids.add(path.stem)
                     elif doc.raw.doc_id in parsed:
                         other = parsed[doc.raw.doc_id].raw.path
-                        errors.append(f"{path}: same doc id {doc.raw.doc_id!r} as {other}; rename one of them.")
+                        errors.append(f"{path}: same file name (doc id {doc.raw.doc_id!r}) as {other}; rename one.")
                     else:
                         parsed[doc.raw.doc_id] = doc
                         report.notes.extend(doc.raw.notes)
@@ -353,14 +353,15 @@ def _write_version(
     # 1. Carry the vectors of unchanged documents over; no re-embedding.
     carried_paragraphs = _carry_over(run, collection, carried_docs)
 
-    # 2. Embed and add what is new or changed.
-    new_paragraphs, new_sentence_vecs = _add_new_documents(run, collection, embedder, new_docs)
-
-    # 3. The local snapshot: carried sentence vectors reused, new ones appended.
+    # 2. Embed what is new or changed: chunks straight into the collection, sentences into the snapshot's table
+    # (carried sentences reuse their old vectors), so no second copy of a big archive's vectors is held.
+    new_paragraphs = [p for doc in new_docs for p in doc.paragraphs]
     paragraphs = carried_paragraphs + new_paragraphs
-    vectors, owner = _sentence_vectors(
-        run.old, paragraphs, len(carried_paragraphs), new_sentence_vecs, embedder.dimension
-    )
+    vectors, owner = _sentence_vectors(run.old, paragraphs, len(carried_paragraphs), embedder.dimension)
+    first_new_row = int((owner[:, 0] < len(carried_paragraphs)).sum()) if len(owner) else 0
+    _embed_new_documents(run, collection, embedder, new_docs, vectors[first_new_row:])
+
+    # 3. The local snapshot.
     snapshot = Snapshot(
         version=collection.name,
         paragraphs=paragraphs,
@@ -396,52 +397,39 @@ def _carry_over(run: _IngestRun, collection: Any, carried_docs: list[str]) -> li
     return [p for p in run.old.paragraphs if p.doc_id in carried]
 
 
-def _add_new_documents(
-    run: _IngestRun, collection: Any, embedder: Embedder, new_docs: list[_Parsed]
-) -> tuple[list[Paragraph], list[np.ndarray]]:
-    """Embed the chunks and sentences of the added and updated documents and add the chunks to `collection`
-    (the time spent embedding goes to `report.embed_seconds`). Returns their paragraphs and the sentence vectors
-    (batches, in `sentence_table` order) for the snapshot."""
+def _embed_new_documents(
+    run: _IngestRun, collection: Any, embedder: Embedder, new_docs: list[_Parsed], sentence_rows: np.ndarray
+) -> None:
+    """Embed the chunks of the added and updated documents into `collection`, a few embedder batches per write,
+    and their sentences into `sentence_rows` (in `sentence_table` order); the time goes to `report.embed_seconds`."""
     t_embed = time.perf_counter()
     new_chunks = [(c, p) for doc in new_docs for p in doc.paragraphs for c in doc.chunks if c.paragraph_id == p.id]
-    new_paragraphs = [p for doc in new_docs for p in doc.paragraphs]
-    sent_texts, _ = sentence_table(new_paragraphs)
-    chunk_texts = [c.text for c, _ in new_chunks]
-    with tqdm(total=len(chunk_texts) + len(sent_texts), desc="embedding", unit="text", disable=not run.progress) as bar:
-        chunk_vecs = _encode_in_batches(embedder, chunk_texts, run.settings, bar)
-        sent_vecs = _encode_in_batches(embedder, sent_texts, run.settings, bar)
+    sent_texts, _ = sentence_table([p for doc in new_docs for p in doc.paragraphs])
+    if len(sent_texts) != len(sentence_rows):
+        raise RuntimeError(f"sentence table mismatch: {len(sent_texts)} sentences, {len(sentence_rows)} rows")
+    size = max(run.settings.embed_batch_size, 1)
+    step = size * 4
+    with tqdm(total=len(new_chunks) + len(sent_texts), desc="embedding", unit="text", disable=not run.progress) as bar:
+        for i in range(0, len(new_chunks), step):
+            batch = new_chunks[i : i + step]
+            texts = [c.text for c, _ in batch]
+            vecs = embedder.encode(texts, batch_size=size)
+            run.store.add(collection, [c.id for c, _ in batch], vecs, texts, [chunk_metadata(c, p) for c, p in batch])
+            bar.update(len(batch))
+        for i in range(0, len(sent_texts), step):
+            sentence_rows[i : i + step] = embedder.encode(
+                sent_texts[i : i + step], batch_size=run.settings.embed_batch_size
+            )
+            bar.update(len(sent_texts[i : i + step]))
     run.report.embed_seconds = time.perf_counter() - t_embed
-    if new_chunks:
-        run.store.add(
-            collection,
-            [c.id for c, _ in new_chunks],
-            np.concatenate(chunk_vecs),
-            chunk_texts,
-            [chunk_metadata(c, p) for c, p in new_chunks],
-        )
-    return new_paragraphs, sent_vecs
-
-
-def _encode_in_batches(embedder: Embedder, texts: list[str], settings: Settings, bar: Any) -> list[np.ndarray]:
-    """Encode `texts` a few embedder batches at a time, so the progress bar moves on a large ingest."""
-    step = max(settings.embed_batch_size, 1) * 4
-    vecs: list[np.ndarray] = []
-    for i in range(0, len(texts), step):
-        batch = texts[i : i + step]
-        vecs.append(embedder.encode(batch, batch_size=settings.embed_batch_size))
-        bar.update(len(batch))
-    return vecs
 
 
 def _sentence_vectors(
-    old: Snapshot | None,
-    paragraphs: list[Paragraph],
-    n_carried_paragraphs: int,
-    new_sentence_vecs: list[np.ndarray],
-    dim: int,
+    old: Snapshot | None, paragraphs: list[Paragraph], n_carried_paragraphs: int, dim: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The snapshot's sentence vectors and owner table for `paragraphs` (the first `n_carried_paragraphs` carried
-    over): carried sentences reuse their vectors from the old snapshot, new ones take `new_sentence_vecs`."""
+    """The snapshot's sentence vector table and owner table for `paragraphs` (the first `n_carried_paragraphs`
+    carried over): carried sentences' rows are filled from the old snapshot; the new ones' rows, at the end, are
+    left for the embedder to fill."""
     _, owner = sentence_table(paragraphs)
     vectors = np.zeros((len(owner), dim), dtype=np.float32)
     n_carried = int((owner[:, 0] < n_carried_paragraphs).sum()) if len(owner) else 0
@@ -451,8 +439,6 @@ def _sentence_vectors(
             pi, si = owner[row]
             old_row = old_rows[(paragraphs[pi].id, int(si))]
             vectors[row] = old.sentence_vectors[old_row]
-    if new_sentence_vecs:
-        vectors[n_carried:] = np.concatenate(new_sentence_vecs)
     return vectors, owner
 
 

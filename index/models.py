@@ -1,8 +1,8 @@
 """The data model shared by every layer: paragraphs, chunks, passages, citations, answers.
 
-Offsets (`start`, `end`) are always character offsets into the original file's decoded text, so that
-`original[start:end] == text` holds for a paragraph, a sentence and a quoted piece of evidence alike. That identity is
-what makes a citation checkable.
+Offsets (`start`, `end`) are always character offsets into the original file's decoded text (for an article of a
+JSON archive, into its record's text field), so that `original[start:end] == text` holds for a paragraph, a sentence
+and a quoted piece of evidence alike. That identity is what makes a citation checkable.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from index.limits import (
     FILTER_KEYS,
@@ -107,6 +107,14 @@ def _not_blank(value: str, what: str) -> str:
     return value.strip()
 
 
+def _day_text(value: Any) -> Any:
+    """A day arrives as "2024-03-01"; pydantic would also read a number as a Unix time, which no caller means."""
+    if not isinstance(value, (str, date)):
+        raise ValueError("a day is written as a string such as 2024-03-01")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day_text)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 FilterValue = NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)]  # the retriever's rule, in the schema
 
@@ -118,8 +126,8 @@ class Filters(BaseModel):
 
     doc_id: FilterValue | None = Field(default=None, description="article id(s), e.g. 001_6433af30963515e2")
     source: FilterValue | None = Field(default=None, description='outlet(s), e.g. "Alwaght"')
-    since: date | None = Field(default=None, description="articles published on or after this day (undated: out)")
-    until: date | None = Field(default=None, description="articles published on or before this day (undated: out)")
+    since: Day | None = Field(default=None, description="articles published on or after this day (undated: out)")
+    until: Day | None = Field(default=None, description="articles published on or before this day (undated: out)")
 
     @model_validator(mode="before")
     @classmethod
@@ -151,7 +159,7 @@ class RetrieveRequest(BaseModel):
     )
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="how many passages; default: the top_k setting")
     filters: Filters | None = None
-    as_of: date | None = Field(
+    as_of: Day | None = Field(
         default=None,
         description='the day "this week", "yesterday" or "in March" are counted from; default: the newest article '
         "date in the index (today when none has a date)",
@@ -192,7 +200,7 @@ class AskRequest(BaseModel):
     )
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="passages to read; default: the top_k setting")
     filters: Filters | None = None
-    as_of: date | None = Field(
+    as_of: Day | None = Field(
         default=None,
         description='the day "this week", "yesterday" or "in March" are counted from; default: the newest article '
         "date in the index (today when none has a date)",

@@ -75,6 +75,19 @@ def test_a_byline_with_a_date_is_the_date_not_a_paragraph() -> None:
     assert len(article.spans) == 2
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Carden- The new Carden history museum opened on 12 March 2016, the curator said.",
+        "The museum opened on 12 March 2016.",
+    ],
+)
+def test_a_short_sentence_with_a_date_stays_a_paragraph(line: str) -> None:
+    article = clean_article("Museum Opening\n\n" + line)
+    assert len(article.spans) == 1
+    assert article.meta.published_from != "dateline" or article.meta.published is None
+
+
 def test_a_dateline_prefix_gives_date_and_outlet_and_is_cut_from_the_paragraph() -> None:
     text = "Mosul push resumes\n\nBAGHDAD, Feb. 19, 2017 (Example Wire) — " + BODY
     title, source, paragraphs = to_paragraphs(text, doc_id="d", path="d.txt", content_hash="h")

@@ -118,17 +118,36 @@ def test_html_page_keeps_the_article_and_drops_the_page_furniture(tmp_path: Path
     assert doc.meta.title == "Iraqi Forces Advance on Old City"
     assert doc.meta.source == "Example News"
     assert any("page.html" in n and "extracted main text" in n for n in doc.notes)
-    for kept in ["Iraqi government forces advanced on the Old City", "Counter-Terrorism Service",
-                 "several hundred thousand civilians", "A U.S.-led coalition is providing air support"]:
+    for kept in [
+        "Iraqi government forces advanced on the Old City",
+        "Counter-Terrorism Service",
+        "several hundred thousand civilians",
+        "A U.S.-led coalition is providing air support",
+    ]:
         assert kept in doc.text
-    for junk in ["Skip to main content", "Home", "Politics", "Subscribe", "Leave a Reply",
-                 "Your email address", "Save my name", "Post Comment", "Copyright 2017", "Privacy policy",
-                 "Contact us", "<p>"]:
+    for junk in [
+        "Skip to main content",
+        "Home",
+        "Politics",
+        "Subscribe",
+        "Leave a Reply",
+        "Your email address",
+        "Save my name",
+        "Post Comment",
+        "Copyright 2017",
+        "Privacy policy",
+        "Contact us",
+        "<p>",
+    ]:
         assert junk not in doc.text, junk
 
     title, source, paragraphs = to_paragraphs(
-        doc.text, doc_id=doc.doc_id, path=str(path), content_hash=doc.content_hash,
-        fallback_title=doc.meta.title, fallback_source=doc.meta.source,
+        doc.text,
+        doc_id=doc.doc_id,
+        path=str(path),
+        content_hash=doc.content_hash,
+        fallback_title=doc.meta.title,
+        fallback_source=doc.meta.source,
     )
     assert title == "Iraqi Forces Advance on Old City"
     assert source == "Example News"
@@ -143,8 +162,7 @@ def test_html_without_article_text_is_refused(tmp_path: Path) -> None:
     # A page whose text is rendered by JavaScript: nothing to extract.
     path = tmp_path / "empty-page.htm"
     path.write_text(
-        '<html><head><title>App</title><script>render();</script></head>'
-        '<body><div id="app"></div></body></html>'
+        '<html><head><title>App</title><script>render();</script></head><body><div id="app"></div></body></html>'
     )
     with pytest.raises(InputError, match=r"empty-page\.htm: found no article text"):
         read(path)

@@ -54,6 +54,8 @@ def test_ask_with_a_date_range_reads_only_that_range(dated_server: LiveServer) -
         ({"query": QUESTION, "filters": {"since": "last week"}}, "date"),
         ({"query": QUESTION, "filters": {"since": "2024-05-01", "until": "2024-01-01"}}, "date range is empty"),
         ({"query": QUESTION, "as_of": "2024-13-01"}, "date"),
+        ({"query": QUESTION, "as_of": 0}, "string such as 2024-03-01"),
+        ({"query": QUESTION, "filters": {"until": 1700000000}}, "string such as 2024-03-01"),
     ],
 )
 def test_bad_dates_are_422_with_a_message(dated_server: LiveServer, body: dict[str, Any], expected: str) -> None:
