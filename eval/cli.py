@@ -45,14 +45,22 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from typing import get_args
-
-    from index.settings import AnswererName
-
     parser = argparse.ArgumentParser(
         prog="cited eval",
         description="Evaluate retrieval, answers, citations and refusals on a question set or on SQuAD v1.1.",
     )
+    _add_inputs(parser)
+    _add_run_options(parser)
+    add_index_options(parser)
+    return parser
+
+
+def _add_inputs(parser: argparse.ArgumentParser) -> None:
+    """What is evaluated: question sets, SQuAD files, and which answerer answers them."""
+    from typing import get_args
+
+    from index.settings import AnswererName
+
     parser.add_argument(
         "--dataset",
         type=Path,
@@ -78,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[*get_args(AnswererName), BASELINE],
         help="default: the configured answerer (CITED_ANSWERER)",
     )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """How the run goes: passages per question, sampling, comparisons, caches, reports."""
     parser.add_argument("--k", type=_positive_int, metavar="N", help="passages given to the answerer (default: top_k)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="default: reports/eval-<dataset name>")
     parser.add_argument(
@@ -107,8 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --given-paragraph on SQuAD v2.0: share of articles the no-answer threshold is fitted on",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    add_index_options(parser)
-    return parser
 
 
 def dataset_job(path: Path, settings: Settings, limit: int | None) -> Job:

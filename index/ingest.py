@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ from tqdm import tqdm
 
 from index.chunking import chunk_paragraph
 from index.cleaning import ArticleMeta, to_paragraphs
-from index.models import Chunk, Paragraph
+from index.models import Paragraph
 from index.opening import load_snapshot
 from index.readers import InputError, RawDocument, discover, read_document
 from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_records
@@ -72,8 +73,7 @@ class IngestReport:
 class _Parsed:
     raw: RawDocument
     paragraphs: list[Paragraph]
-    chunks: list[Chunk]
-    record: DocRecord
+    record: DocRecord  # its chunk count; the chunks themselves are made again at embedding, not held meanwhile
 
 
 def _parse(raw: RawDocument, settings: Settings, known: ArticleMeta | None = None) -> _Parsed:
@@ -91,7 +91,7 @@ def _parse(raw: RawDocument, settings: Settings, known: ArticleMeta | None = Non
     )
     if not paragraphs:
         raise InputError(f"{raw.path}: nothing left after removing page furniture; is it an article?")
-    chunks = [c for p in paragraphs for c in chunk_paragraph(p, settings.chunk_size)]
+    chunks = sum(len(chunk_paragraph(p, settings.chunk_size)) for p in paragraphs)
     record = DocRecord(
         doc_id=raw.doc_id,
         path=str(raw.path),
@@ -99,12 +99,12 @@ def _parse(raw: RawDocument, settings: Settings, known: ArticleMeta | None = Non
         title=title,
         source=source,
         paragraphs=len(paragraphs),
-        chunks=len(chunks),
+        chunks=chunks,
         notes=raw.notes,
         published=paragraphs[0].published.isoformat() if paragraphs[0].published else "",
     )
     raw.text = ""  # the paragraphs hold what is needed; a big archive must not be held twice
-    return _Parsed(raw, paragraphs, chunks, record)
+    return _Parsed(raw, paragraphs, record)
 
 
 def _parse_file(path: Path, settings: Settings, bar: Any) -> Iterator[_Parsed | InputError | str]:
@@ -403,23 +403,21 @@ def _embed_new_documents(
     """Embed the chunks of the added and updated documents into `collection`, a few embedder batches per write,
     and their sentences into `sentence_rows` (in `sentence_table` order); the time goes to `report.embed_seconds`."""
     t_embed = time.perf_counter()
-    new_chunks = [(c, p) for doc in new_docs for p in doc.paragraphs for c in doc.chunks if c.paragraph_id == p.id]
     sent_texts, _ = sentence_table([p for doc in new_docs for p in doc.paragraphs])
     if len(sent_texts) != len(sentence_rows):
         raise RuntimeError(f"sentence table mismatch: {len(sent_texts)} sentences, {len(sentence_rows)} rows")
     size = max(run.settings.embed_batch_size, 1)
     step = size * 4
-    with tqdm(total=len(new_chunks) + len(sent_texts), desc="embedding", unit="text", disable=not run.progress) as bar:
-        for i in range(0, len(new_chunks), step):
-            batch = new_chunks[i : i + step]
+    n_chunks = sum(doc.record.chunks for doc in new_docs)
+    chunks = ((c, p) for doc in new_docs for p in doc.paragraphs for c in chunk_paragraph(p, run.settings.chunk_size))
+    with tqdm(total=n_chunks + len(sent_texts), desc="embedding", unit="text", disable=not run.progress) as bar:
+        while batch := list(itertools.islice(chunks, step)):
             texts = [c.text for c, _ in batch]
             vecs = embedder.encode(texts, batch_size=size)
             run.store.add(collection, [c.id for c, _ in batch], vecs, texts, [chunk_metadata(c, p) for c, p in batch])
             bar.update(len(batch))
         for i in range(0, len(sent_texts), step):
-            sentence_rows[i : i + step] = embedder.encode(
-                sent_texts[i : i + step], batch_size=run.settings.embed_batch_size
-            )
+            sentence_rows[i : i + step] = embedder.encode(sent_texts[i : i + step], batch_size=size)
             bar.update(len(sent_texts[i : i + step]))
     run.report.embed_seconds = time.perf_counter() - t_embed
 

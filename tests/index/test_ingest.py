@@ -548,10 +548,9 @@ def test_a_second_ingest_fails_fast_while_one_is_writing(
     folder = write_corpus(tmp_path / "news", ("bridge",))
     with open(fresh_settings.index_dir / ".ingest.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        t0 = time.perf_counter()
+        # A blocking wait on the lock would never return here (this test holds it): the per-test timeout fails it.
         with pytest.raises(IndexUnavailableError, match="another ingest"):
             ingest_quietly([folder], fresh_settings)
-        assert time.perf_counter() - t0 < 5
     assert ingest_quietly([folder], fresh_settings).added == ["bridge"]
 
 

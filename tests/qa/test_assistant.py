@@ -151,9 +151,11 @@ def test_the_ferry_article_is_answered_normally(extra_settings: Settings) -> Non
 
 
 # --- streaming -------------------------------------------------------------------------------------------------
-def test_stream_yields_text_then_the_answer_last(assistant: Assistant) -> None:
+def test_an_extractive_answer_streams_as_one_piece_then_the_answer(assistant: Assistant) -> None:
+    """The extractive answerer composes the whole answer at once, so its stream is its text, then the Answer (an
+    LLM's stream of token deltas is tested in test_llm.py)."""
     items = list(assistant.stream(EASTERN_MOSUL))
-    assert len(items) >= 2
+    assert len(items) == 2
     assert isinstance(items[-1], Answer)
     assert all(isinstance(i, str) for i in items[:-1])
     assert "".join(items[:-1]) == items[-1].text  # type: ignore[arg-type]
