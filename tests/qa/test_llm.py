@@ -280,29 +280,41 @@ def test_a_missing_gguf_falls_back_with_a_notice(articles_settings: Settings) ->
 
 
 # --- a real OpenAI-compatible server (llama-cpp-python + SmolLM2-135M) --------------------------------------------
+REAL_LLM_QUESTIONS = (EASTERN_MOSUL, "When did Iraqi forces retake eastern Mosul?")
+
+
 @pytest.mark.slow
 def test_a_real_server_streams_deltas_then_a_checked_answer(
     articles_settings: Settings, llm_server: str, retriever: Retriever, well_cited: WellCited
 ) -> None:
-    settings = llm_settings(articles_settings, llm_base_url=llm_server, llm_max_tokens=40, llm_timeout_s=240)
+    """SmolLM2-135M is greedy (temperature 0), so what it says is fixed; at least one of these answers must be the
+    model's own, checked and cited. A fallback is allowed only where a notice says why: an LLM path that always
+    falls back (a broken checker, a prompt the model cannot follow) fails here."""
+    settings = llm_settings(articles_settings, llm_base_url=llm_server, llm_max_tokens=60, llm_timeout_s=240)
     assistant = Assistant.from_defaults(settings)
-    items = list(assistant.stream(EASTERN_MOSUL, k=2))
+    answers = [streamed_answer(assistant, question, llm_server) for question in REAL_LLM_QUESTIONS]
+    from_the_model = [a for a in answers if a.answerer == f"openai-like:smollm2 @ {llm_server}"]
+    assert from_the_model, f"every answer fell back: {[(a.answerer, a.notices) for a in answers]}"
+    for answer in answers:
+        well_cited(answer, retriever.snapshot)
+        if answer not in from_the_model:
+            assert any("could not be verified" in n for n in answer.notices), answer.notices
+    for answer in from_the_model:
+        assert answer.citations and not answer.refused
+        for sentence in answer.unsupported:
+            assert UNSUPPORTED_MARK in answer.text and not re.search(r"\[\d+\]", sentence)
+
+
+def streamed_answer(assistant: Assistant, question: str, llm_server: str) -> Answer:
+    """Streams one question with k=2 and checks the stream's shape: token deltas, then the checked Answer."""
+    items = list(assistant.stream(question, k=2))
     deltas, answer = items[:-1], items[-1]
     assert isinstance(answer, Answer)
     assert all(isinstance(d, str) for d in deltas)
     assert len(deltas) >= 2, f"expected token deltas, got {deltas!r}"
-    reply = "".join(deltas)  # type: ignore[arg-type]
-    assert reply.strip()
+    assert "".join(deltas).strip()  # type: ignore[arg-type]
     assert not any(llm_server in n for n in answer.notices), f"the server did not answer: {answer.notices}"
-    well_cited(answer, retriever.snapshot)
-    if answer.answerer.startswith("extractive"):  # nothing the model said could be verified
-        assert any("could not be verified" in n for n in answer.notices)
-        assert answer.answerer.endswith(f"@ {llm_server})")
-    else:
-        assert answer.answerer == f"openai-like:smollm2 @ {llm_server}"
-        assert answer.citations
-        for sentence in answer.unsupported:
-            assert UNSUPPORTED_MARK in answer.text and not re.search(r"\[\d+\]", sentence)
+    return answer
 
 
 INJECTED_GREEN = (
