@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from index.chunking import chunk_paragraph
 from index.cleaning import ArticleMeta, to_paragraphs
+from index.memory import release_freed_memory
 from index.models import Paragraph
 from index.opening import load_snapshot
 from index.readers import InputError, RawDocument, discover, read_document
@@ -401,24 +402,32 @@ def _embed_new_documents(
     run: _IngestRun, collection: Any, embedder: Embedder, new_docs: list[_Parsed], sentence_rows: np.ndarray
 ) -> None:
     """Embed the chunks of the added and updated documents into `collection`, a few embedder batches per write,
-    and their sentences into `sentence_rows` (in `sentence_table` order); the time goes to `report.embed_seconds`."""
+    and their sentences into `sentence_rows` (in `sentence_table` order); the time goes to `report.embed_seconds`.
+    Texts are made a batch at a time and freed memory is returned after each one, so what this holds does not grow
+    with the archive (only `sentence_rows`, which is part of the index)."""
     t_embed = time.perf_counter()
-    sent_texts, _ = sentence_table([p for doc in new_docs for p in doc.paragraphs])
-    if len(sent_texts) != len(sentence_rows):
-        raise RuntimeError(f"sentence table mismatch: {len(sent_texts)} sentences, {len(sentence_rows)} rows")
     size = max(run.settings.embed_batch_size, 1)
     step = size * 4
+    paragraphs = [p for doc in new_docs for p in doc.paragraphs]
+    n_sentences = sum(len(p.sentences) for p in paragraphs)
+    if n_sentences != len(sentence_rows):
+        raise RuntimeError(f"sentence table mismatch: {n_sentences} sentences, {len(sentence_rows)} rows")
     n_chunks = sum(doc.record.chunks for doc in new_docs)
-    chunks = ((c, p) for doc in new_docs for p in doc.paragraphs for c in chunk_paragraph(p, run.settings.chunk_size))
-    with tqdm(total=n_chunks + len(sent_texts), desc="embedding", unit="text", disable=not run.progress) as bar:
+    chunks = ((c, p) for p in paragraphs for c in chunk_paragraph(p, run.settings.chunk_size))
+    sentences = (s for p in paragraphs for s in p.sentence_texts())  # sentence_table's order
+    with tqdm(total=n_chunks + n_sentences, desc="embedding", unit="text", disable=not run.progress) as bar:
         while batch := list(itertools.islice(chunks, step)):
             texts = [c.text for c, _ in batch]
             vecs = embedder.encode(texts, batch_size=size)
             run.store.add(collection, [c.id for c, _ in batch], vecs, texts, [chunk_metadata(c, p) for c, p in batch])
             bar.update(len(batch))
-        for i in range(0, len(sent_texts), step):
-            sentence_rows[i : i + step] = embedder.encode(sent_texts[i : i + step], batch_size=size)
-            bar.update(len(sent_texts[i : i + step]))
+            release_freed_memory()
+        row = 0
+        while texts := list(itertools.islice(sentences, step)):
+            sentence_rows[row : row + len(texts)] = embedder.encode(texts, batch_size=size)
+            row += len(texts)
+            bar.update(len(texts))
+            release_freed_memory()
     run.report.embed_seconds = time.perf_counter() - t_embed
 
 

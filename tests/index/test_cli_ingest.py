@@ -107,9 +107,7 @@ INPUT_ERRORS: dict[str, Callable[[Path], tuple[list[str], str]]] = {
 
 
 @pytest.mark.parametrize("case", list(INPUT_ERRORS))
-def test_input_errors_are_one_clear_line(
-    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_input_errors_are_one_clear_line(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index_dir = tmp_path / "index"
     paths, name = INPUT_ERRORS[case](tmp_path)
     code, out, err = run(["ingest", *paths, "--index-dir", str(index_dir), "--quiet"], capsys)

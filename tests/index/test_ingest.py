@@ -146,6 +146,19 @@ def test_stored_vectors_are_the_models_in_cosine_space(articles_settings: Settin
         assert dist == pytest.approx(1.0 - float(np.dot(query, np.asarray(emb))), abs=1e-3)
 
 
+def test_each_sentence_vector_is_the_models_vector_of_its_own_sentence(articles_dir: Path, tmp_path: Path) -> None:
+    """Ingest embeds sentences from a stream, a batch at a time (here 5 batches); every row must still be the vector
+    of the sentence its owner entry names."""
+    settings = Settings(index_dir=tmp_path / "index", embed_batch_size=4)
+    ingest([articles_dir], settings, progress=False)
+    snapshot = open_index(settings).snapshot
+    texts = [snapshot.paragraphs[pi].sentence_texts()[si] for pi, si in snapshot.sentence_owner.tolist()]
+    assert len(texts) == len(snapshot.sentence_vectors) > 4 * 4 * 4
+    expected = get_embedder(settings.embed_model).encode(texts)
+    similarity = np.sum(expected * snapshot.sentence_vectors, axis=1)
+    assert similarity.min() > 0.999
+
+
 # --- incremental updates on small corpora ---------------------------------------------------------
 
 
