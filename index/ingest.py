@@ -28,7 +28,7 @@ from index.opening import load_snapshot
 from index.readers import InputError, RawDocument, discover, read_document
 from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_records
 from index.settings import Settings
-from index.snapshot import DocRecord, Snapshot, sentence_table
+from index.snapshot import DocRecord, Snapshot, sentence_owner
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
 
 if TYPE_CHECKING:
@@ -402,7 +402,7 @@ def _embed_new_documents(
     run: _IngestRun, collection: Any, embedder: Embedder, new_docs: list[_Parsed], sentence_rows: np.ndarray
 ) -> None:
     """Embed the chunks of the added and updated documents into `collection`, a few embedder batches per write,
-    and their sentences into `sentence_rows` (in `sentence_table` order); the time goes to `report.embed_seconds`.
+    and their sentences into `sentence_rows` (in `sentence_owner` order); the time goes to `report.embed_seconds`.
     Texts are made a batch at a time and freed memory is returned after each one, so what this holds does not grow
     with the archive (only `sentence_rows`, which is part of the index)."""
     t_embed = time.perf_counter()
@@ -414,7 +414,7 @@ def _embed_new_documents(
         raise RuntimeError(f"sentence table mismatch: {n_sentences} sentences, {len(sentence_rows)} rows")
     n_chunks = sum(doc.record.chunks for doc in new_docs)
     chunks = ((c, p) for p in paragraphs for c in chunk_paragraph(p, run.settings.chunk_size))
-    sentences = (s for p in paragraphs for s in p.sentence_texts())  # sentence_table's order
+    sentences = (s for p in paragraphs for s in p.sentence_texts())  # sentence_owner's order
     with tqdm(total=n_chunks + n_sentences, desc="embedding", unit="text", disable=not run.progress) as bar:
         while batch := list(itertools.islice(chunks, step)):
             texts = [c.text for c, _ in batch]
@@ -437,7 +437,7 @@ def _sentence_vectors(
     """The snapshot's sentence vector table and owner table for `paragraphs` (the first `n_carried_paragraphs`
     carried over): carried sentences' rows are filled from the old snapshot; the new ones' rows, at the end, are
     left for the embedder to fill."""
-    _, owner = sentence_table(paragraphs)
+    owner = sentence_owner(paragraphs)
     vectors = np.zeros((len(owner), dim), dtype=np.float32)
     n_carried = int((owner[:, 0] < n_carried_paragraphs).sum()) if len(owner) else 0
     if n_carried and old is not None:

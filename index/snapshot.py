@@ -132,12 +132,17 @@ def build_bm25(paragraphs: list[Paragraph]) -> Any:
     return retriever
 
 
+def sentence_owner(paragraphs: list[Paragraph]) -> np.ndarray:
+    """The (paragraph index, sentence index) of every sentence, in the order of the sentence vector table; without
+    the texts, which a big ingest makes a batch at a time instead of all at once."""
+    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
+    paragraph_index = np.repeat(np.arange(len(paragraphs), dtype=np.int32), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    sentence_index = (np.arange(len(paragraph_index)) - starts).astype(np.int32)
+    return np.stack([paragraph_index, sentence_index], axis=1).reshape(-1, 2)
+
+
 def sentence_table(paragraphs: list[Paragraph]) -> tuple[list[str], np.ndarray]:
     """The text of every sentence, and its (paragraph index, sentence index) owner."""
-    texts: list[str] = []
-    owner: list[tuple[int, int]] = []
-    for pi, p in enumerate(paragraphs):
-        for si, sentence in enumerate(p.sentence_texts()):
-            texts.append(sentence)
-            owner.append((pi, si))
-    return texts, np.asarray(owner, dtype=np.int32).reshape(-1, 2)
+    texts = [sentence for p in paragraphs for sentence in p.sentence_texts()]
+    return texts, sentence_owner(paragraphs)
