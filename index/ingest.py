@@ -28,7 +28,7 @@ from index.opening import load_snapshot
 from index.readers import InputError, RawDocument, discover, read_document
 from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_records
 from index.settings import Settings
-from index.snapshot import DocRecord, Snapshot, sentence_owner
+from index.snapshot import DocRecord, Snapshot, iter_sentence_texts, sentence_owner
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
 
 if TYPE_CHECKING:
@@ -414,7 +414,7 @@ def _embed_new_documents(
         raise RuntimeError(f"sentence table mismatch: {n_sentences} sentences, {len(sentence_rows)} rows")
     n_chunks = sum(doc.record.chunks for doc in new_docs)
     chunks = ((c, p) for p in paragraphs for c in chunk_paragraph(p, run.settings.chunk_size))
-    sentences = (s for p in paragraphs for s in p.sentence_texts())  # sentence_owner's order
+    sentences = iter_sentence_texts(paragraphs)
     with tqdm(total=n_chunks + n_sentences, desc="embedding", unit="text", disable=not run.progress) as bar:
         while batch := list(itertools.islice(chunks, step)):
             texts = [c.text for c, _ in batch]
