@@ -24,6 +24,10 @@ from index.store import PUBLISHED_DAY_KEY
 from qa.index_handle import IndexHandle, shared_handle
 from qa.timeframe import Window, resolve
 
+# How many times a query is tried when ingests keep retiring the version it holds: each publish retires at most
+# the version before it, so a query has to lose this many races in a row to fail.
+SEARCH_ATTEMPTS = 4
+
 
 class QueryError(ValueError):
     """A query or its options are invalid; the message says how."""
@@ -159,16 +163,22 @@ class Retriever:
             raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
         flt = normalise_filters(filters)
         t0 = time.perf_counter()
-        try:
-            return self._search(query, k, flt, t0, as_of)
-        except Exception as err:
-            dropped = "does not exist" in str(err) or type(err).__name__ == "NotFoundError"
-            if not dropped and not self._handle.is_stale():
-                raise
-            # An ingest published a new version and retired the one we held (its collection deleted, its files
-            # reclaimed, which Chroma reports as an InternalError mid-query): reopen and answer from the new one.
-            self._handle.reopen()
-            return self._search(query, k, flt, t0, as_of)
+        for attempt in range(SEARCH_ATTEMPTS):
+            try:
+                if attempt:
+                    self._handle.reopen()
+                return self._search(query, k, flt, t0, as_of)
+            except Exception as err:
+                if attempt == SEARCH_ATTEMPTS - 1 or not self._version_retired(err):
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _version_retired(self, err: Exception) -> bool:
+        """Whether `err` means an ingest published a new version and retired the one we held (its collection
+        deleted, its files reclaimed, which Chroma reports as an InternalError mid-query). Ingests that follow
+        each other can retire the version a retry just opened too, hence a bounded loop rather than one retry."""
+        dropped = "does not exist" in str(err) or type(err).__name__ == "NotFoundError"
+        return dropped or self._handle.is_stale()
 
     def _search(self, query: str, k: int, flt: RetrievalFilter, t0: float, as_of: date | None) -> RetrievalResult:
         opened = self._handle.get()

@@ -349,3 +349,33 @@ def test_a_query_right_after_a_publish_does_not_fail(
     ingest([folder], settings, progress=False)
     passages = r.retrieve("bridge repairs", k=2)
     assert passages and passages[0].paragraph.doc_id == "bridge"
+
+
+def test_a_query_survives_publishes_that_retire_the_version_its_retry_opened(
+    fresh_settings: Callable[..., Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repeated ingests can retire the version a retry has just opened: the query must keep reopening."""
+    folder = tmp_path / "news"
+    _write(folder, "bridge", ARTICLE_BRIDGE)
+    settings = fresh_settings(articles_dir=folder)
+    ingest([folder], settings, progress=False)
+    r = Retriever.from_defaults(settings)
+    assert r.retrieve("bridge repairs", k=2)
+    monkeypatch.setattr(qa.index_handle, "REFRESH_SECONDS", 600.0)
+    _write(folder, "library", ARTICLE_LIBRARY)
+    ingest([folder], settings, progress=False)  # retires the version r holds
+    reopen = r._handle.reopen
+    reopened: list[str] = []
+
+    def reopen_then_publish_again() -> Any:
+        opened = reopen()
+        reopened.append(opened.version)
+        if len(reopened) == 1:  # the version just opened is retired before the retry queries it
+            _write(folder, f"note{len(reopened)}", "A Note\n\nThe bridge has a new lamp post.\n")
+            ingest([folder], settings, progress=False)
+        return opened
+
+    monkeypatch.setattr(r._handle, "reopen", reopen_then_publish_again)
+    passages = r.retrieve("bridge repairs", k=2)
+    assert passages and passages[0].paragraph.doc_id == "bridge"
+    assert len(reopened) == 2 and reopened[0] != reopened[1] == r.snapshot.version
