@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -30,9 +30,7 @@ from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_reco
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, iter_sentence_texts, sentence_owner
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
-
-if TYPE_CHECKING:
-    from index.embedder import Embedder
+from index.vector_cache import ResumableEmbedder
 
 MAX_ERRORS_SHOWN = 20  # a broken archive of thousands of lines names its first bad lines, then counts the rest
 
@@ -55,6 +53,7 @@ class IngestReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    vectors_reused: int = 0  # taken from what an unfinished earlier run had computed
     version: str | None = None
 
     @property
@@ -67,6 +66,7 @@ class IngestReport:
             f"{len(self.unchanged)} unchanged · index: {self.documents} documents, {self.paragraphs} paragraphs, "
             f"{self.chunks} chunks (chunks {self.chunks_added} added, {self.chunks_updated} updated, "
             f"{self.chunks_removed} removed, {self.chunks_unchanged} unchanged) · {self.seconds:.2f} s"
+            + (f" · {self.vectors_reused} vectors reused from an unfinished run" if self.vectors_reused else "")
         )
 
 
@@ -296,6 +296,7 @@ def _finish_without_changes(run: _IngestRun, manifest: dict[str, DocRecord]) -> 
     # cache folder), as store.py promises ("the orphan is dropped by the next ingest").
     run.store.drop_stale()
     _drop_stale_caches(run.settings, keep=report.version or "")
+    run.settings.resume_vectors_path.unlink(missing_ok=True)
     _fill_totals(report, manifest)
 
 
@@ -355,12 +356,18 @@ def _write_version(
     carried_paragraphs = _carry_over(run, collection, carried_docs)
 
     # 2. Embed what is new or changed: chunks straight into the collection, sentences into the snapshot's table
-    # (carried sentences reuse their old vectors), so no second copy of a big archive's vectors is held.
+    # (carried sentences reuse their old vectors), so no second copy of a big archive's vectors is held. What an
+    # earlier run computed and did not publish is read back instead of computed.
     new_paragraphs = [p for doc in new_docs for p in doc.paragraphs]
     paragraphs = carried_paragraphs + new_paragraphs
     vectors, owner = _sentence_vectors(run.old, paragraphs, len(carried_paragraphs), embedder.dimension)
     first_new_row = int((owner[:, 0] < len(carried_paragraphs)).sum()) if len(owner) else 0
-    _embed_new_documents(run, collection, embedder, new_docs, vectors[first_new_row:])
+    unfinished = ResumableEmbedder(embedder, settings.resume_vectors_path)
+    try:
+        _embed_new_documents(run, collection, unfinished, new_docs, vectors[first_new_row:])
+    finally:
+        unfinished.close()
+        run.report.vectors_reused = unfinished.reused
 
     # 3. The local snapshot.
     snapshot = Snapshot(
@@ -377,6 +384,7 @@ def _write_version(
         collection.name, {"documents": len(manifest), "paragraphs": len(paragraphs), "embed_model": embedder.name}
     )
     store.drop_stale(keep=collection.name)
+    settings.resume_vectors_path.unlink(missing_ok=True)  # published: these vectors are in Chroma now
     return snapshot
 
 
@@ -399,7 +407,7 @@ def _carry_over(run: _IngestRun, collection: Any, carried_docs: list[str]) -> li
 
 
 def _embed_new_documents(
-    run: _IngestRun, collection: Any, embedder: Embedder, new_docs: list[_Parsed], sentence_rows: np.ndarray
+    run: _IngestRun, collection: Any, embedder: ResumableEmbedder, new_docs: list[_Parsed], sentence_rows: np.ndarray
 ) -> None:
     """Embed the chunks of the added and updated documents into `collection`, a few embedder batches per write,
     and their sentences into `sentence_rows` (in `sentence_owner` order); the time goes to `report.embed_seconds`.

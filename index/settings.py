@@ -157,6 +157,11 @@ class Settings(BaseSettings):
         return self.index_dir / "cache"
 
     @property
+    def resume_vectors_path(self) -> Path:
+        """The vectors an unfinished ingest already computed, kept so that the next run need not compute them again."""
+        return self.index_dir / "unfinished-vectors.sqlite"
+
+    @property
     def store_location(self) -> str:
         return self.chroma_url or str(self.chroma_dir.resolve())
 

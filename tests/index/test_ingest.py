@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -681,6 +682,19 @@ class _StderrWatcher:
             return self.data.decode(errors="replace")
 
 
+def _unfinished_vectors(settings: Settings) -> int:
+    """How many vectors an unfinished ingest has committed to its resume file (0 while there is none yet)."""
+    import sqlite3
+
+    if not settings.resume_vectors_path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(settings.resume_vectors_path, timeout=1)) as db:
+            return int(db.execute("SELECT count(*) FROM vectors").fetchone()[0])
+    except sqlite3.OperationalError:  # the writer has not created the table yet, or holds the lock
+        return 0
+
+
 @pytest.mark.slow
 def test_a_killed_ingest_leaves_the_previous_version_live(tmp_path: Path) -> None:
     folder = tmp_path / "reports"
@@ -697,10 +711,10 @@ def test_a_killed_ingest_leaves_the_previous_version_live(tmp_path: Path) -> Non
     watcher = _StderrWatcher(proc)
     try:
         deadline = time.monotonic() + 120
-        while "embedding" not in watcher.text():
+        while "embedding" not in watcher.text() or not _unfinished_vectors(settings):
             if proc.poll() is not None or time.monotonic() > deadline:
                 output = watcher.text()[-3000:]
-                pytest.fail(f"`{' '.join(cmd)}` never showed its embedding progress:\n{output}")
+                pytest.fail(f"`{' '.join(cmd)}` never showed its embedding progress and first vectors:\n{output}")
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
     finally:
@@ -718,7 +732,10 @@ def test_a_killed_ingest_leaves_the_previous_version_live(tmp_path: Path) -> Non
     assert opened.collection.count() == first.chunks
     assert index_status(settings)["documents"] == 3
 
+    computed_before_the_kill = _unfinished_vectors(settings)
     rerun = ingest_quietly([folder], settings)
+    assert rerun.vectors_reused == computed_before_the_kill > 0  # nothing already embedded is embedded again
+    assert not settings.resume_vectors_path.exists()
     assert len(rerun.added) == 27 and sorted(rerun.unchanged) == ["report_00", "report_01", "report_02"]
     assert rerun.documents == 30 and rerun.paragraphs == 150
     assert ChromaStore(settings).versions() == [rerun.version]

@@ -1,0 +1,75 @@
+"""An ingest that does not finish keeps the vectors it computed; the next run reads them back instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embedder import Embedder, get_embedder
+from index.ingest import ingest
+from index.opening import open_index
+from index.settings import Settings
+from index.snapshot import Snapshot
+from index.vector_cache import ResumableEmbedder
+
+
+class CountingEmbedder:
+    """The real model, counting what it is asked to compute."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner = embedder
+        self.model_path = embedder.model_path
+        self.dimension = embedder.dimension
+        self.name = embedder.name
+        self.computed = 0
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        self.computed += len(texts)
+        return self.inner.encode(texts, batch_size=batch_size)
+
+
+TEXTS = ["The bridge reopened on Monday.", "Farmers sold apples.", "The library stays open late."]
+
+
+def test_vectors_are_read_back_not_computed_again(tmp_path: Path) -> None:
+    counting = CountingEmbedder(get_embedder(""))
+    path = tmp_path / "unfinished.sqlite"
+    first = ResumableEmbedder(counting, path).encode(TEXTS, batch_size=8)  # type: ignore[arg-type]
+    again = ResumableEmbedder(counting, path)  # type: ignore[arg-type]
+    second = again.encode([*TEXTS, "A new text."], batch_size=8)
+    assert counting.computed == 4 and again.reused == 3
+    assert np.allclose(second[:3], first) and np.allclose(second[3], counting.inner.encode(["A new text."])[0])
+
+
+def test_a_damaged_file_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "unfinished.sqlite"
+    path.write_bytes(b"not a database, e.g. a disk that filled up" * 100)
+    cache = ResumableEmbedder(get_embedder(""), path)
+    assert cache.encode(TEXTS, batch_size=8).shape == (3, cache.dimension) and cache.reused == 0
+    assert ResumableEmbedder(get_embedder(""), path).encode(TEXTS, batch_size=8).shape == (3, cache.dimension)
+
+
+def test_a_run_that_fails_before_publishing_leaves_its_vectors_for_the_next(
+    articles_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(index_dir=tmp_path / "index")
+
+    def disk_full(self: Snapshot, folder: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Snapshot, "save", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            ingest([articles_dir], settings, progress=False)
+    assert settings.resume_vectors_path.exists()
+
+    report = ingest([articles_dir], settings, progress=False)
+    snapshot = open_index(settings).snapshot
+    assert report.vectors_reused == report.chunks + len(snapshot.sentence_vectors)
+    assert "vectors reused from an unfinished run" in report.summary()
+    assert not settings.resume_vectors_path.exists()  # published: the vectors live in Chroma now
+    texts = [snapshot.paragraphs[pi].sentence_texts()[si] for pi, si in snapshot.sentence_owner.tolist()]
+    expected = get_embedder(settings.embed_model).encode(texts)
+    assert np.sum(expected * snapshot.sentence_vectors, axis=1).min() > 0.999
