@@ -216,6 +216,7 @@ def _read_files(
     parsed: dict[str, _Parsed] = {}
     errors: list[str] = []
     failed_ids: set[str] = set()
+    paragraphs_read = 0  # shown beside the files: a folder of a few huge files says little in files alone
     show = progress and (len(files) >= 20 or any(f.suffix.lower() in RECORD_SUFFIXES for f in files))
     with tqdm(total=len(files), desc="reading", unit="file", disable=not show, leave=False) as file_bar:
         for path in files:
@@ -232,6 +233,8 @@ def _read_files(
                     else:
                         parsed[doc.raw.doc_id] = doc
                         report.notes.extend(doc.raw.notes)
+                        paragraphs_read += len(doc.paragraphs)
+            file_bar.set_postfix_str(f"{paragraphs_read} paragraphs", refresh=False)
             file_bar.update(1)
     if errors and not skip_bad:
         hint = "" if not parsed else " (or pass --skip-bad to ingest the rest)"

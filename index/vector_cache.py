@@ -31,8 +31,10 @@ class ResumableEmbedder:
         self.path = path
         self.model = str(embedder.model_path)
         self.dimension = embedder.dimension
-        self.reused = 0  # vectors taken from the file instead of being computed
+        self.reused = 0  # vectors an earlier, unfinished run computed, taken from the file instead of computed
         self._db = self._open()
+        # Rows up to this one are an earlier run's; later ones this run's (a text repeated in the archive).
+        self._earlier_rows = int(self._db.execute("SELECT coalesce(max(rowid), 0) FROM vectors").fetchone()[0])
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -47,15 +49,16 @@ class ResumableEmbedder:
     def encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         """The vectors of `texts`: those already in the file read back, the others computed and stored."""
         keys = [self._key(t) for t in texts]
-        found = dict(self._lookup(keys))
+        found = {key: (row, blob) for key, row, blob in self._lookup(keys)}
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         missing = []
         for i, key in enumerate(keys):
             if key in found:
-                vectors[i] = np.frombuffer(found[key], dtype=np.float32)
+                row, blob = found[key]
+                vectors[i] = np.frombuffer(blob, dtype=np.float32)
+                self.reused += row <= self._earlier_rows
             else:
                 missing.append(i)
-        self.reused += len(texts) - len(missing)
         if missing:
             vectors[missing] = self.embedder.encode([texts[i] for i in missing], batch_size=batch_size)
             with self._db:
@@ -65,14 +68,14 @@ class ResumableEmbedder:
                 )
         return vectors
 
-    def _lookup(self, keys: list[bytes]) -> Iterator[tuple[bytes, bytes]]:
+    def _lookup(self, keys: list[bytes]) -> Iterator[tuple[bytes, int, bytes]]:
         for i in range(0, len(keys), LOOKUP_BATCH):
             part = keys[i : i + LOOKUP_BATCH]
             marks = ",".join("?" * len(part))
-            query = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
-            for key, blob in self._db.execute(query, part):
+            query = f"SELECT key, rowid, vector FROM vectors WHERE key IN ({marks})"
+            for key, row, blob in self._db.execute(query, part):
                 if len(blob) == 4 * self.dimension:
-                    yield key, blob
+                    yield key, row, blob
 
     def close(self) -> None:
         self._db.close()

@@ -43,6 +43,14 @@ def test_vectors_are_read_back_not_computed_again(tmp_path: Path) -> None:
     assert np.allclose(second[:3], first) and np.allclose(second[3], counting.inner.encode(["A new text."])[0])
 
 
+def test_a_text_repeated_within_one_run_is_computed_once_and_not_called_resumed(tmp_path: Path) -> None:
+    counting = CountingEmbedder(get_embedder(""))
+    cache = ResumableEmbedder(counting, tmp_path / "unfinished.sqlite")  # type: ignore[arg-type]
+    cache.encode(TEXTS, batch_size=8)
+    cache.encode(TEXTS[:1], batch_size=8)
+    assert counting.computed == 3 and cache.reused == 0
+
+
 def test_a_damaged_file_is_replaced(tmp_path: Path) -> None:
     path = tmp_path / "unfinished.sqlite"
     path.write_bytes(b"not a database, e.g. a disk that filled up" * 100)
