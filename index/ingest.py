@@ -24,7 +24,7 @@ from index.chunking import chunk_paragraph
 from index.cleaning import ArticleMeta, to_paragraphs
 from index.memory import release_freed_memory
 from index.models import Paragraph
-from index.opening import load_snapshot
+from index.opening import load_snapshot, version_encoder
 from index.readers import InputError, RawDocument, discover, read_document
 from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_records
 from index.settings import Settings
@@ -349,11 +349,14 @@ def _write_version(
 ) -> Snapshot:
     """Build the new version completely (Chroma collection, then the local snapshot beside it) before the pointer
     moves to it, so a run that fails or is killed part-way leaves the published version as it was."""
-    from index.embedder import get_embedder
+    from index.embedder import embedder_for
 
     store, settings = run.store, run.settings
-    embedder = get_embedder(settings.embed_model)
-    collection = store.create_version()
+    # An index keeps the encoder it was made with (unchanged documents keep their vectors, and queries embed with
+    # it); CITED_ENCODER chooses the encoder of a new index.
+    encoder = version_encoder(run.current) if run.current is not None else settings.encoder
+    embedder = embedder_for(settings, encoder)
+    collection = store.create_version(encoder)
 
     # 1. Carry the vectors of unchanged documents over; no re-embedding.
     carried_paragraphs = _carry_over(run, collection, carried_docs)
@@ -384,7 +387,12 @@ def _write_version(
 
     # 4. Publish, then tidy.
     store.publish(
-        collection.name, {"documents": len(manifest), "paragraphs": len(paragraphs), "embed_model": embedder.name}
+        collection.name,
+        {
+            "documents": len(manifest),
+            "paragraphs": len(paragraphs),
+            "embed_model": embedder.name,
+        },
     )
     store.drop_stale(keep=collection.name)
     settings.resume_vectors_path.unlink(missing_ok=True)  # published: these vectors are in Chroma now

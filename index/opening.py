@@ -13,11 +13,16 @@ from typing import Any
 import numpy as np
 
 from index.dates import day_iso
+from index.limits import ENCODERS, Encoder
 from index.settings import Settings
 from index.snapshot import DocRecord, Snapshot, sentence_table
-from index.store import PUBLISHED_DAY_KEY, ChromaStore, IndexUnavailableError, paragraph_from_metadata
+from index.store import ENCODER_KEY, PUBLISHED_DAY_KEY, ChromaStore, IndexUnavailableError, paragraph_from_metadata
 
 log = logging.getLogger(__name__)
+
+# Versions written before the encoder was recorded hold sentence-transformers' (torch) vectors, which the fp32
+# ONNX export reproduces (cosine > 0.99999), so they are queried with it.
+UNRECORDED_ENCODER: Encoder = "onnx"
 
 
 class IndexEmptyError(IndexUnavailableError):
@@ -33,6 +38,17 @@ class OpenIndex:
     @property
     def version(self) -> str:
         return self.snapshot.version
+
+    @property
+    def encoder(self) -> Encoder:
+        return version_encoder(self.collection)
+
+
+def version_encoder(collection: Any) -> Encoder:
+    """The encoder a version's vectors were made with: queries and later ingests into it must use the same one,
+    whatever CITED_ENCODER says now (that setting chooses the encoder of a new index)."""
+    recorded = (getattr(collection, "metadata", None) or {}).get(ENCODER_KEY)
+    return next((e for e in ENCODERS if e == recorded), UNRECORDED_ENCODER)
 
 
 def load_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Snapshot:
@@ -52,7 +68,7 @@ def load_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Sn
 
 def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Snapshot:
     """Paragraphs, manifest, keyword index and sentence vectors, from Chroma's records alone."""
-    from index.embedder import get_embedder
+    from index.embedder import embedder_for
 
     paragraphs = {}
     manifest: dict[str, DocRecord] = {}
@@ -76,7 +92,7 @@ def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) ->
     for p in ordered:
         manifest[p.doc_id].paragraphs += 1
     texts, owner = sentence_table(ordered)
-    embedder = get_embedder(settings.embed_model)
+    embedder = embedder_for(settings, version_encoder(collection))
     vectors = (
         embedder.encode(texts, batch_size=settings.embed_batch_size)
         if texts

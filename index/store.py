@@ -26,6 +26,7 @@ from index.models import Chunk, Paragraph
 from index.settings import Settings, apply_offline_guards
 
 log = logging.getLogger(__name__)
+ENCODER_KEY = "encoder"  # a version's metadata: the CITED_ENCODER its vectors were made with (queries use it too)
 PUBLISHED_DAY_KEY = "published_day"  # chunk metadata: the article's day as YYYYMMDD, for since/until in `where`
 CHROMA_FULLTEXT_TABLE = "embedding_fulltext_search"  # Chroma's FTS5 table of documents (chromadb/migrations)
 VACUUM_TIMEOUT_S = 5.0  # how long compacting the embedded store waits for readers to let go
@@ -167,14 +168,14 @@ class ChromaStore:
         self._guard("publish the new index", self._meta().modify, metadata=meta)
 
     # --- versions ----------------------------------------------------------------------------------------------
-    def create_version(self) -> Any:
+    def create_version(self, encoder: str) -> Any:
         name = f"{self.base}-v{time.time_ns()}"
         return self._guard(
             "create a collection",
             self.client.create_collection,
             name,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"kind": "cited chunks"},
+            metadata={"kind": "cited chunks", ENCODER_KEY: encoder},
             embedding_function=None,
         )
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from index.embedder import Embedder
+    from index.embedder import EmbedderLike
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
 LOOKUP_BATCH = 500  # SQLite's limit on bound parameters is 999 in old builds
@@ -26,10 +26,10 @@ LOOKUP_BATCH = 500  # SQLite's limit on bound parameters is 999 in old builds
 class ResumableEmbedder:
     """An embedder whose vectors are kept, by (model, text), in one index folder's file of unfinished vectors."""
 
-    def __init__(self, embedder: Embedder, path: Path) -> None:
+    def __init__(self, embedder: EmbedderLike, path: Path) -> None:
         self.embedder = embedder
         self.path = path
-        self.model = str(embedder.model_path)
+        self.model = f"{embedder.model_path}\0{embedder.vector_space}"
         self.dimension = embedder.dimension
         self.reused = 0  # vectors an earlier, unfinished run computed, taken from the file instead of computed
         self._db = self._open()

@@ -137,9 +137,9 @@ class Retriever:
         return self._handle.get().snapshot
 
     def embedder(self) -> Any:
-        from index.embedder import get_embedder
+        from index.embedder import embedder_for
 
-        return get_embedder(self.settings.embed_model)
+        return embedder_for(self.settings, self._handle.get().encoder)  # the index's encoder, not the setting
 
     def retrieve(
         self, query: str, k: int | None = None, filters: dict[str, Any] | None = None, as_of: date | None = None

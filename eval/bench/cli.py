@@ -214,7 +214,7 @@ def _load_models(workdir: Path) -> tuple[dict[str, float], FloorModel]:
     import torch
 
     torch_threads = torch.get_num_threads()  # as found, before any cited code could change it
-    cited_load_s = ingest_bench.load_cited_model(bench_settings(workdir, BUNDLED_DIR).embed_model)
+    cited_load_s = ingest_bench.load_cited_model(bench_settings(workdir, BUNDLED_DIR))
     floor = ingest_bench.load_floor_model(torch_threads)
     loads = {
         "import_sentence_transformers_s": import_s,

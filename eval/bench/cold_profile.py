@@ -52,11 +52,11 @@ def _time_imports() -> dict[str, float]:
 
 def _first_use_probes() -> list[Probe]:
     """A probe on each first-use cost inside building the assistant and its first answer."""
-    import index.embedder as embedder_module
+    import index.onnx_encoder as onnx_module
     import index.opening as opening_module
     import index.store as store_module
     from eval.bench.probes import Probe
-    from index.embedder import Embedder
+    from index.onnx_encoder import OnnxEmbedder
     from index.snapshot import Snapshot
     from qa.extractive import ExtractiveAnswerer
     from qa.reader.model import Reader
@@ -67,8 +67,8 @@ def _first_use_probes() -> list[Probe]:
         Probe(store_module.ChromaStore, "current", "find the live collection"),
         Probe(Snapshot, "load", "load snapshot (paragraphs, vectors, bm25)"),
         Probe(opening_module, "open_index", "open index (all)"),
-        Probe(embedder_module, "Embedder", "load embedding model"),
-        Probe(Embedder, "encode_one", "embed query"),
+        Probe(onnx_module, "OnnxEmbedder", "load embedding model"),
+        Probe(OnnxEmbedder, "encode_one", "embed query"),
         Probe(Retriever, "_dense", "chroma query"),
         Probe(Retriever, "_keyword", "bm25 query"),
         Probe(Reader, "warm_up", "load the reader"),

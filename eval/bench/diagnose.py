@@ -73,14 +73,14 @@ def _staged(run: Any, questions: list[str], probes: list[Any]) -> dict[str, floa
 
 def ask_stages(assistant: Any, questions: list[str]) -> dict[str, float]:
     """Median ms of embed / Chroma / BM25 / fusion / reader / extractive answer within `Assistant.ask`."""
-    from index.embedder import Embedder
+    from index.onnx_encoder import OnnxEmbedder
     from qa.extractive import ExtractiveAnswerer
     from qa.index_handle import IndexHandle
     from qa.reader.model import Reader
     from qa.retriever import Retriever
 
     probes = [
-        Probe(Embedder, "encode_one", "embed query"),
+        Probe(OnnxEmbedder, "encode_one", "embed query"),
         Probe(Retriever, "_dense", "chroma query"),
         Probe(Retriever, "_keyword", "bm25"),
         Probe(Retriever, "_fuse", "fuse"),

@@ -13,11 +13,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eval.bench.corpus import bench_settings
 from eval.bench.probes import Probe, probing
 from eval.bench.stats import median, ratio
+
+if TYPE_CHECKING:
+    from index.settings import Settings
 
 
 @dataclass
@@ -59,12 +62,12 @@ def load_floor_model(threads: int) -> FloorModel:
     return FloorModel(model=model, import_s=t1 - t0, load_s=time.perf_counter() - t1, threads=threads)
 
 
-def load_cited_model(embed_model: str = "") -> float:
-    """Seconds for cited's get_embedder() to load the model (0 when this process already has it)."""
-    from index.embedder import get_embedder
+def load_cited_model(settings: Settings) -> float:
+    """Seconds for cited's embedder_for() to load the model a new index uses (0 when this process has it)."""
+    from index.embedder import embedder_for
 
     t0 = time.perf_counter()
-    get_embedder(embed_model)
+    embedder_for(settings)
     return time.perf_counter() - t0
 
 
@@ -72,13 +75,13 @@ def _phase_probes() -> list[Probe]:
     import index.ingest as ingest_module
     import index.snapshot as snapshot_module
     import index.store as store_module
-    from index.embedder import Embedder
+    from index.onnx_encoder import OnnxEmbedder
     from index.snapshot import Snapshot
     from index.store import ChromaStore
 
     return [
         Probe(ingest_module, "_parse", "read + clean"),
-        Probe(Embedder, "encode", "embed"),
+        Probe(OnnxEmbedder, "encode", "embed"),
         Probe(snapshot_module, "build_bm25", "bm25 index"),
         Probe(store_module, "_open_client", "chroma open"),
         Probe(ChromaStore, "add", "chroma add"),

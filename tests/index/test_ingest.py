@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import ui.cli
-from index.embedder import Embedder, get_embedder
+from index.embedder import embedder_for
 from index.ingest import ingest
 from index.opening import open_index
 from index.readers import InputError
@@ -48,7 +48,7 @@ def cache_folders(settings: Settings) -> list[str]:
 
 def nearest(settings: Settings, query: str) -> tuple[str, str]:
     """(chunk id, text) of the live collection's nearest chunk to the query."""
-    vector = get_embedder(settings.embed_model).encode_one(query)
+    vector = embedder_for(settings).encode_one(query)
     collection = ChromaStore(settings).current()
     got = collection.query(query_embeddings=[vector.tolist()], n_results=1, include=["documents"])
     return got["ids"][0][0], got["documents"][0][0]
@@ -133,11 +133,11 @@ def test_stored_vectors_are_the_models_in_cosine_space(articles_settings: Settin
     collection = ChromaStore(articles_settings).current()
     got = collection.get(include=["embeddings"], limit=8)
     vectors = np.asarray(got["embeddings"], dtype=np.float32)
-    assert vectors.shape == (8, get_embedder(articles_settings.embed_model).dimension)
+    assert vectors.shape == (8, embedder_for(articles_settings).dimension)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     # Chroma searches with our vectors: the Mosul paragraph answers a question about it, and distances are
     # cosine distances (1 - dot product of normalised vectors).
-    embedder = get_embedder(articles_settings.embed_model)
+    embedder = embedder_for(articles_settings)
     query = embedder.encode_one("When did Iraqi forces retake eastern Mosul?")
     found = collection.query(
         query_embeddings=[query.tolist()], n_results=3, include=["documents", "embeddings", "distances"]
@@ -155,7 +155,7 @@ def test_each_sentence_vector_is_the_models_vector_of_its_own_sentence(articles_
     snapshot = open_index(settings).snapshot
     texts = [snapshot.paragraphs[pi].sentence_texts()[si] for pi, si in snapshot.sentence_owner.tolist()]
     assert len(texts) == len(snapshot.sentence_vectors) > 4 * 4 * 4
-    expected = get_embedder(settings.embed_model).encode(texts)
+    expected = embedder_for(settings).encode(texts)
     similarity = np.sum(expected * snapshot.sentence_vectors, axis=1)
     assert similarity.min() > 0.999
 
@@ -200,13 +200,14 @@ def test_added_modified_and_deleted_files(
 
     harvest_before = vectors("harvest")
     embedded: list[str] = []
-    encode = Embedder.encode
+    embedder = embedder_for(settings)
+    encode = embedder.encode
 
-    def spy(self: Embedder, texts: list[str], **kwargs: Any) -> np.ndarray:
+    def spy(texts: list[str], **kwargs: Any) -> np.ndarray:
         embedded.extend(texts)
-        return encode(self, texts, **kwargs)
+        return encode(texts, **kwargs)
 
-    monkeypatch.setattr(Embedder, "encode", spy)
+    monkeypatch.setattr(embedder, "encode", spy)
 
     # A new file is added; the others are carried over without re-embedding.
     write_corpus(folder, ("library",))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import Embedder, get_embedder
+from index.embedder import EmbedderLike, embedder_for, get_embedder
 from index.ingest import ingest
 from index.opening import open_index
 from index.settings import Settings
@@ -18,11 +18,12 @@ from index.vector_cache import ResumableEmbedder
 class CountingEmbedder:
     """The real model, counting what it is asked to compute."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: EmbedderLike) -> None:
         self.inner = embedder
         self.model_path = embedder.model_path
         self.dimension = embedder.dimension
         self.name = embedder.name
+        self.vector_space = embedder.vector_space
         self.computed = 0
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
@@ -34,7 +35,7 @@ TEXTS = ["The bridge reopened on Monday.", "Farmers sold apples.", "The library 
 
 
 def test_vectors_are_read_back_not_computed_again(tmp_path: Path) -> None:
-    counting = CountingEmbedder(get_embedder(""))
+    counting = CountingEmbedder(get_embedder("", "onnx-int8"))
     path = tmp_path / "unfinished.sqlite"
     first = ResumableEmbedder(counting, path).encode(TEXTS, batch_size=8)  # type: ignore[arg-type]
     again = ResumableEmbedder(counting, path)  # type: ignore[arg-type]
@@ -44,7 +45,7 @@ def test_vectors_are_read_back_not_computed_again(tmp_path: Path) -> None:
 
 
 def test_a_text_repeated_within_one_run_is_computed_once_and_not_called_resumed(tmp_path: Path) -> None:
-    counting = CountingEmbedder(get_embedder(""))
+    counting = CountingEmbedder(get_embedder("", "onnx-int8"))
     cache = ResumableEmbedder(counting, tmp_path / "unfinished.sqlite")  # type: ignore[arg-type]
     cache.encode(TEXTS, batch_size=8)
     cache.encode(TEXTS[:1], batch_size=8)
@@ -54,9 +55,12 @@ def test_a_text_repeated_within_one_run_is_computed_once_and_not_called_resumed(
 def test_a_damaged_file_is_replaced(tmp_path: Path) -> None:
     path = tmp_path / "unfinished.sqlite"
     path.write_bytes(b"not a database, e.g. a disk that filled up" * 100)
-    cache = ResumableEmbedder(get_embedder(""), path)
+    cache = ResumableEmbedder(get_embedder("", "onnx-int8"), path)
     assert cache.encode(TEXTS, batch_size=8).shape == (3, cache.dimension) and cache.reused == 0
-    assert ResumableEmbedder(get_embedder(""), path).encode(TEXTS, batch_size=8).shape == (3, cache.dimension)
+    assert ResumableEmbedder(get_embedder("", "onnx-int8"), path).encode(TEXTS, batch_size=8).shape == (
+        3,
+        cache.dimension,
+    )
 
 
 def test_a_run_that_fails_before_publishing_leaves_its_vectors_for_the_next(
@@ -79,5 +83,5 @@ def test_a_run_that_fails_before_publishing_leaves_its_vectors_for_the_next(
     assert "vectors reused from an unfinished run" in report.summary()
     assert not settings.resume_vectors_path.exists()  # published: the vectors live in Chroma now
     texts = [snapshot.paragraphs[pi].sentence_texts()[si] for pi, si in snapshot.sentence_owner.tolist()]
-    expected = get_embedder(settings.embed_model).encode(texts)
+    expected = embedder_for(settings).encode(texts)
     assert np.sum(expected * snapshot.sentence_vectors, axis=1).min() > 0.999

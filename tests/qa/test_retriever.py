@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import qa.index_handle
-from index.embedder import get_embedder
+from index.embedder import embedder_for, get_embedder
 from index.ingest import ingest
 from index.models import Passage
 from index.settings import Settings
@@ -236,7 +236,7 @@ def test_the_model_and_the_stores_load_once(
     handle = qa.index_handle.shared_handle(articles_settings)
     assert first._handle is second._handle is assistant.retriever._handle is handle
     assert handle.get() is opened and first.snapshot is second.snapshot is opened.snapshot
-    embedder = get_embedder(articles_settings.embed_model)
+    embedder = embedder_for(articles_settings)
     assert first.embedder() is second.embedder() is retriever.embedder() is embedder
     assert get_embedder.cache_info().misses == embedder_misses
 
