@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -58,17 +59,23 @@ def export_folder(model_path: Path, precision: str, cache_dir: Path) -> Path:
 def ensure_export(model_path: Path, precision: str, cache_dir: Path) -> Path:
     """The ONNX file for `model_path` at `precision`, exported now unless a current, complete one exists."""
     folder = export_folder(model_path, precision, cache_dir)
-    model = folder / MODEL_FILE
+    if _is_current(folder, model_path, precision):
+        return folder / MODEL_FILE
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".lock", "w") as lock:  # two processes starting at once export it once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _is_current(folder, model_path, precision):
+            _build(model_path, precision, folder)
+    return folder / MODEL_FILE
+
+
+def _is_current(folder: Path, model_path: Path, precision: str) -> bool:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("fingerprint") == fingerprint(model_path, precision) and model.stat().st_size == manifest.get(
-            "bytes"
-        ):
-            return model
+        size = (folder / MODEL_FILE).stat().st_size
     except (OSError, ValueError):
-        pass  # missing or damaged: build it again
-    _build(model_path, precision, folder)
-    return model
+        return False  # missing or damaged: build it again
+    return bool(manifest.get("fingerprint") == fingerprint(model_path, precision) and size == manifest.get("bytes"))
 
 
 def _build(model_path: Path, precision: str, folder: Path) -> None:

