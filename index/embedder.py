@@ -109,10 +109,19 @@ def default_threads() -> int:
     return int(torch.get_num_threads())
 
 
-@lru_cache(maxsize=4)
+_LOADING = threading.Lock()
+
+
 def get_embedder(model: str = "", encoder: Encoder = "torch", cache: str = "") -> EmbedderLike:
     """One loaded encoder per (model, runtime) in the process. "torch" is sentence-transformers; "onnx" and
-    "onnx-int8" are its ONNX export (`index.onnx_encoder`), which does not import torch."""
+    "onnx-int8" are its ONNX export (`index.onnx_encoder`), which does not import torch. Concurrent first callers
+    wait for one load (`lru_cache` alone would let each of them load its own copy)."""
+    with _LOADING:
+        return _load_embedder(model, encoder, cache)
+
+
+@lru_cache(maxsize=4)
+def _load_embedder(model: str, encoder: Encoder, cache: str) -> EmbedderLike:
     model_path = Path(model) if model else default_model_path()
     precision = encoder_precision(encoder)
     if precision is None:

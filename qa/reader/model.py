@@ -57,13 +57,21 @@ class Reader:
         self._tokenizer: Any = None
         self._threads = 1
         self._bf16 = False
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one forward pass at a time (torch's threads are process-wide)
+        self._load_lock = threading.Lock()
         self._batcher = Batcher(self._spans_in_length_order, max_items=SHARED_PASS_WINDOWS)
 
     def warm_up(self) -> None:
-        """Load the tokenizer and the model once (float32 on CPU; the shipped weights are fp16)."""
+        """Load the tokenizer and the model once (float32 on CPU; the shipped weights are fp16). The server's first
+        questions arrive together: transformers' lazy `__init__` is not thread-safe (concurrent first imports raise
+        ImportError), so one thread loads while the others wait for it."""
         if self._model is not None:
             return
+        with self._load_lock:
+            if self._model is None:
+                self._load()
+
+    def _load(self) -> None:
         apply_offline_guards()
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -180,6 +188,10 @@ def _reader_at(model_dir: Path) -> Reader:
     return Reader(model_dir)
 
 
+_CREATING = threading.Lock()
+
+
 def shared_reader(model_dir: Path | None = None) -> Reader:
     """One Reader per weights folder and process: every answerer of a process shares the loaded model."""
-    return _reader_at((model_dir or WEIGHTS_DIR).resolve())  # one load per folder, however it is spelled
+    with _CREATING:  # concurrent first callers get the same Reader, not one model each
+        return _reader_at((model_dir or WEIGHTS_DIR).resolve())  # one load per folder, however it is spelled

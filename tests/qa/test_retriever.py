@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+import index.embedder
 import qa.index_handle
-from index.embedder import embedder_for, get_embedder
+from index.embedder import embedder_for
 from index.ingest import ingest
 from index.models import Passage
 from index.settings import Settings
@@ -217,7 +218,7 @@ def test_the_model_and_the_stores_load_once(
 
     retriever.retrieve(EASTERN_MOSUL, k=1)  # opened
     opened = qa.index_handle.shared_handle(articles_settings).get()
-    embedder_misses = get_embedder.cache_info().misses
+    embedder_misses = index.embedder._load_embedder.cache_info().misses
     real_open = qa.index_handle.open_index
     opens: list[Settings] = []
 
@@ -238,7 +239,7 @@ def test_the_model_and_the_stores_load_once(
     assert handle.get() is opened and first.snapshot is second.snapshot is opened.snapshot
     embedder = embedder_for(articles_settings)
     assert first.embedder() is second.embedder() is retriever.embedder() is embedder
-    assert get_embedder.cache_info().misses == embedder_misses
+    assert index.embedder._load_embedder.cache_info().misses == embedder_misses
 
 
 # --- chunks of one paragraph -----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,29 @@ def test_truncated_weights_give_a_clear_error_naming_the_file(tmp_path: Path) ->
     weights.write_bytes(weights.read_bytes()[:100_000])
     with pytest.raises(ReaderModelError, match=r"model\.safetensors may be truncated or corrupt"):
         Reader(tmp_path / "w").warm_up()
+
+
+def test_questions_that_arrive_together_share_one_load() -> None:
+    """`cited serve`'s first questions come at once; each used to import transformers in its own thread, and its
+    lazy `__init__` raised ImportError for all but one (5 of 550 answers in the soak were 500s). A fresh interpreter:
+    nothing is imported yet."""
+    script = (
+        "import threading\n"
+        "from qa.reader.model import shared_reader\n"
+        "barrier, errors, readers = threading.Barrier(8), [], []\n"
+        "def ask():\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        reader = shared_reader()\n"
+        "        reader.warm_up()\n"
+        "        readers.append(reader)\n"
+        "    except Exception as err:\n"
+        "        errors.append(repr(err))\n"
+        "threads = [threading.Thread(target=ask) for _ in range(8)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(errors[:1], len(errors), len({id(r) for r in readers}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "[] 0 1", done.stdout
