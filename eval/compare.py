@@ -59,9 +59,7 @@ def run_comparison(
         if mode == MAIN_MODE:
             ranks = [s.first_hit for s in main_scores if s.answerable]
         else:
-            ranks = retrieval_ranks(
-                records, queries, make_retriever(mode), progress, desc=f"retrieve ({mode})"
-            )
+            ranks = retrieval_ranks(records, queries, make_retriever(mode), progress, desc=f"retrieve ({mode})")
         retrieval[mode] = retrieval_metrics(ranks)
 
     fused = make_retriever(MAIN_MODE)

@@ -218,9 +218,7 @@ def summarize(scores: Sequence[QuestionScore]) -> dict[str, dict[str, Any]]:
     }
 
 
-def by_category(
-    scores: Sequence[QuestionScore], missing: str = "(none)"
-) -> dict[str, dict[str, dict[str, Any]]]:
+def by_category(scores: Sequence[QuestionScore], missing: str = "(none)") -> dict[str, dict[str, dict[str, Any]]]:
     """`summarize` per category, categories in order of first appearance."""
     groups: dict[str, list[QuestionScore]] = {}
     for s in scores:

@@ -100,9 +100,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
     plots = write_plots(report, out_dir)
     report["plots"] = [p.name for p in plots]
     json_path = out_dir / "report.json"
-    json_path.write_text(
-        json.dumps(report, indent=1, ensure_ascii=False, default=_jsonable) + "\n", encoding="utf-8"
-    )
+    json_path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=_jsonable) + "\n", encoding="utf-8")
     md_path = out_dir / "report.md"
     md_path.write_text(render_markdown(report), encoding="utf-8")
     return [json_path, md_path, *plots]

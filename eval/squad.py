@@ -49,9 +49,7 @@ def load_squad(path: Path) -> dict[str, Any]:
             raise DatasetError(path, [(0, f'article {i} has no "paragraphs" list')])
         for j, paragraph in enumerate(article["paragraphs"]):
             if not isinstance(paragraph.get("context"), str) or not isinstance(paragraph.get("qas"), list):
-                raise DatasetError(
-                    path, [(0, f'article {i} paragraph {j} needs a "context" string and a "qas" list')]
-                )
+                raise DatasetError(path, [(0, f'article {i} paragraph {j} needs a "context" string and a "qas" list')])
     return data
 
 

@@ -27,9 +27,7 @@ class SquadBenchmark:
     root: Path
 
 
-def prepare(
-    path: Path, settings: Settings, cache_root: Path = DEFAULT_CACHE, progress: bool = True
-) -> SquadBenchmark:
+def prepare(path: Path, settings: Settings, cache_root: Path = DEFAULT_CACHE, progress: bool = True) -> SquadBenchmark:
     """Convert `path`, write its articles and ingest them unless an earlier run already did."""
     data = squad.load_squad(path)
     items = squad.articles(data)
@@ -48,12 +46,8 @@ def prepare(
 
         report = ingest([articles_dir], squad_settings, progress=progress)
         corpus["indexed"] = _indexed(report)
-        marker.write_text(
-            json.dumps({"source": str(path), "corpus": corpus}, indent=1, default=str), encoding="utf-8"
-        )
-    return SquadBenchmark(
-        records=squad.squad_records(data), settings=squad_settings, corpus=corpus, root=root
-    )
+        marker.write_text(json.dumps({"source": str(path), "corpus": corpus}, indent=1, default=str), encoding="utf-8")
+    return SquadBenchmark(records=squad.squad_records(data), settings=squad_settings, corpus=corpus, root=root)
 
 
 INGEST_FIELDS = ("files", "documents", "paragraphs", "chunks", "seconds")

@@ -111,9 +111,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return JSONResponse(
-        status_code=exc.status_code, content=error_body(exc.status_code, message), headers=exc.headers
-    )
+    return JSONResponse(status_code=exc.status_code, content=error_body(exc.status_code, message), headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

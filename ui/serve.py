@@ -43,17 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cited serve",
         description="Serve the chat (at /) and the REST API (at /api, docs at /docs) on one port.",
     )
-    parser.add_argument(
-        "--host", help="address to bind (default 127.0.0.1; CITED_HOST). Beyond loopback needs auth."
-    )
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1; CITED_HOST). Beyond loopback needs auth.")
     parser.add_argument("--port", type=int, help="port (default 7860; CITED_PORT)")
     parser.add_argument(
         "--no-auth", action="store_true", help="serve without a login even beyond loopback (prints a warning)"
     )
     add_index_options(parser)
-    parser.add_argument(
-        "--no-warm", action="store_true", help="do not load the model before the first question"
-    )
+    parser.add_argument("--no-warm", action="store_true", help="do not load the model before the first question")
     return parser
 
 

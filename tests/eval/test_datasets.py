@@ -24,9 +24,7 @@ CORPUS = ["Iraqi forces retook eastern Mosul in January.", "The “Popular Mobil
 
 def write(tmp_path: Path, *lines: object) -> Path:
     path = tmp_path / "set.jsonl"
-    path.write_text(
-        "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n", encoding="utf-8"
-    )
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n", encoding="utf-8")
     return path
 
 

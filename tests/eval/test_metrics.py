@@ -51,9 +51,7 @@ def test_f1_takes_max_over_golds_and_counts_repeated_tokens_once_each() -> None:
 def test_f1_edge_cases() -> None:
     assert f1_score(None, ["x"]) == 0.0
     assert f1_score("", ["x"]) == 0.0
-    assert (
-        f1_score("the", ["a"]) == 0.0
-    )  # both normalise to nothing: no common tokens, as in the official script
+    assert f1_score("the", ["a"]) == 0.0  # both normalise to nothing: no common tokens, as in the official script
     assert f1_score("“Daesh”", ["Daesh"]) == 1.0
 
 
@@ -170,9 +168,7 @@ def test_a_refusal_never_contains_the_answer(record, answer) -> None:
 
 
 def test_unanswerable_question_metrics(record, answer) -> None:
-    score = score_question(
-        record(answerable=False, answers=[], evidence=[]), answer(text="no", refused=True), []
-    )
+    score = score_question(record(answerable=False, answers=[], evidence=[]), answer(text="no", refused=True), [])
     metrics = score.metrics()
     assert score.first_hit is None
     assert metrics["retrieval"] == dict.fromkeys(RETRIEVAL_KEYS)

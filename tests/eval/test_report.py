@@ -21,9 +21,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def scores(record, answer, passages, citation) -> list[QuestionScore]:
     top = passages(("d#1", "Iraqi forces retook eastern Mosul."), ("d#2", "Other | text."))
-    where = record(
-        id="b", question="Where | why?", answers=["Tikrit"], evidence=["Tikrit fell"], category="where"
-    )
+    where = record(id="b", question="Where | why?", answers=["Tikrit"], evidence=["Tikrit fell"], category="where")
     return [
         score_question(
             record(id="a", answers=["Iraqi forces"], evidence=["retook eastern Mosul"], category="who"),
@@ -88,9 +86,7 @@ def test_report_json_has_exactly_the_documented_keys(tmp_path: Path, scores: lis
     assert report["counts"] == {"questions": 3, "answerable": 2, "unanswerable": 1}
     assert report["compare"] is None
     assert report["plots"] == ["hit_at_k.png", "categories.png", "latency.png"]
-    assert (
-        report["dataset"]["path"] == "x/set.jsonl" and report["answerer"] == "extractive" and report["k"] == 5
-    )
+    assert report["dataset"]["path"] == "x/set.jsonl" and report["answerer"] == "extractive" and report["k"] == 5
     assert report["settings"]["index_dir"] == "/tmp/some-index"
     assert report["corpus"] == {"documents": 5, "paragraphs": 80}
     assert report["wall_clock_s"] == 1.5 and report["date"]
@@ -111,9 +107,7 @@ def test_per_question_entries_and_categories(tmp_path: Path, scores: list[Questi
     assert report["by_category"]["(none)"]["refusal"]["false_refusal_rate"] is None
 
 
-def test_report_md_shows_summary_categories_plots_and_misses(
-    tmp_path: Path, scores: list[QuestionScore]
-) -> None:
+def test_report_md_shows_summary_categories_plots_and_misses(tmp_path: Path, scores: list[QuestionScore]) -> None:
     write_report(make_report(scores), tmp_path)
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert md.startswith("# Evaluation: set")

@@ -19,8 +19,7 @@ CONTEXT_1 = (
     "The game was played on February 7, 2016, at Levi's Stadium."
 )
 CONTEXT_2 = (
-    "The Normans were the people who in the 10th and 11th centuries gave their name to Normandy,\n"
-    "a region in France."
+    "The Normans were the people who in the 10th and 11th centuries gave their name to Normandy,\na region in France."
 )
 
 
@@ -28,9 +27,7 @@ def _qa(qid: str, question: str, context: str, *answers: str, start: int | None 
     return {
         "id": qid,
         "question": question,
-        "answers": [
-            {"text": a, "answer_start": context.find(a) if start is None else start} for a in answers
-        ],
+        "answers": [{"text": a, "answer_start": context.find(a) if start is None else start} for a in answers],
     }
 
 

@@ -69,16 +69,14 @@ EXTRA_ARTICLES: dict[str, str] = {
         "The weather was cool and dry.\n"
     ),
     "905_chess_a": (
-        "Chess Final\n\n"
-        "Holmford- The Holmford chess championship was won by Priya Raman after a five-hour final.\n"
+        "Chess Final\n\nHolmford- The Holmford chess championship was won by Priya Raman after a five-hour final.\n"
     ),
     "906_chess_b": (
         "Holmford Champion\n\n"
         "Holmford Times – Priya Raman took the title at the Holmford chess championship, beating the holder.\n"
     ),
     "907_museum_a": (
-        "Museum Opening\n\n"
-        "Carden- The new Carden history museum opened on 12 March 2016, the curator said.\n"
+        "Museum Opening\n\nCarden- The new Carden history museum opened on 12 March 2016, the curator said.\n"
     ),
     "908_museum_b": (
         "Carden Museum\n\n"

@@ -48,9 +48,7 @@ def test_unexpected_errors_are_short_500s(settings: Settings) -> None:
         assert "Traceback" not in response.text and "/srv/private" not in response.text
 
 
-def test_one_assistant_per_answerer_even_under_concurrency(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_one_assistant_per_answerer_even_under_concurrency(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     from qa import assistant as assistant_module
 
     built: list[str] = []

@@ -109,9 +109,7 @@ def test_serve_ingests_an_empty_index_then_serves(tmp_path: Path, articles_dir: 
 
 
 @pytest.mark.integration
-def test_retrieve_command_text_and_json(
-    articles_settings: Settings, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_retrieve_command_text_and_json(articles_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     index = ["--index-dir", str(articles_settings.index_dir)]
     assert retrieve_main(["who retook eastern Mosul?", "--k", "3", *index]) == 0
     text = capsys.readouterr().out
