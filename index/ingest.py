@@ -25,10 +25,11 @@ from index.cleaning import ArticleMeta, to_paragraphs
 from index.memory import release_freed_memory
 from index.models import Paragraph
 from index.opening import load_snapshot, version_encoder
+from index.pooling import encode_chunks
 from index.readers import InputError, RawDocument, discover, read_document
 from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_records
 from index.settings import Settings
-from index.snapshot import DocRecord, Snapshot, iter_sentence_texts, sentence_owner
+from index.snapshot import DocRecord, Snapshot
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
 from index.vector_cache import ResumableEmbedder
 
@@ -361,13 +362,13 @@ def _write_version(
     # 1. Carry the vectors of unchanged documents over; no re-embedding.
     carried_paragraphs = _carry_over(run, collection, carried_docs)
 
-    # 2. Embed what is new or changed: chunks straight into the collection, sentences into the snapshot's table
-    # (carried sentences reuse their old vectors), so no second copy of a big archive's vectors is held. What an
-    # earlier run computed and did not publish is read back instead of computed.
+    # 2. Embed what is new or changed, one encoder pass a chunk: chunk vectors straight into the collection, the
+    # sentence vectors pooled from the same pass into the snapshot's table (carried sentences keep their rows), so
+    # no second copy of a big archive's vectors is held. What an earlier run computed and did not publish is read
+    # back instead of computed.
     new_paragraphs = [p for doc in new_docs for p in doc.paragraphs]
     paragraphs = carried_paragraphs + new_paragraphs
-    vectors, owner = _sentence_vectors(run.old, paragraphs, len(carried_paragraphs), embedder.dimension)
-    first_new_row = int((owner[:, 0] < len(carried_paragraphs)).sum()) if len(owner) else 0
+    vectors, first_new_row = _sentence_vectors(run.old, paragraphs, len(carried_paragraphs), embedder.dimension)
     unfinished = ResumableEmbedder(embedder, settings.resume_vectors_path)
     try:
         _embed_new_documents(run, collection, unfinished, new_docs, vectors[first_new_row:])
@@ -380,7 +381,6 @@ def _write_version(
         version=collection.name,
         paragraphs=paragraphs,
         sentence_vectors=vectors,
-        sentence_owner=owner,
         manifest=manifest,
     )
     snapshot.save(settings.cache_dir / collection.name)
@@ -420,52 +420,50 @@ def _carry_over(run: _IngestRun, collection: Any, carried_docs: list[str]) -> li
 def _embed_new_documents(
     run: _IngestRun, collection: Any, embedder: ResumableEmbedder, new_docs: list[_Parsed], sentence_rows: np.ndarray
 ) -> None:
-    """Embed the chunks of the added and updated documents into `collection`, a few embedder batches per write,
-    and their sentences into `sentence_rows` (in `sentence_owner` order); the time goes to `report.embed_seconds`.
-    Texts are made a batch at a time and freed memory is returned after each one, so what this holds does not grow
-    with the archive (only `sentence_rows`, which is part of the index)."""
+    """Embed the chunks of the added and updated documents into `collection`, a few embedder batches per write;
+    the same pass gives their sentences' vectors (`index.pooling`), written into `sentence_rows` (the new
+    paragraphs' part of the snapshot's table, in paragraph order). The time goes to `report.embed_seconds`. Chunks
+    are made a batch at a time and freed memory is returned after each one, so what this holds does not grow with
+    the archive (only `sentence_rows`, which is part of the index)."""
     t_embed = time.perf_counter()
     size = max(run.settings.embed_batch_size, 1)
-    step = size * 4
     paragraphs = [p for doc in new_docs for p in doc.paragraphs]
-    n_sentences = sum(len(p.sentences) for p in paragraphs)
-    if n_sentences != len(sentence_rows):
-        raise RuntimeError(f"sentence table mismatch: {n_sentences} sentences, {len(sentence_rows)} rows")
-    n_chunks = sum(doc.record.chunks for doc in new_docs)
+    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
+    if counts.sum() != len(sentence_rows):
+        raise RuntimeError(f"sentence table mismatch: {counts.sum()} sentences, {len(sentence_rows)} rows")
+    first_row = dict(zip((p.id for p in paragraphs), (np.cumsum(counts) - counts).tolist(), strict=True))
     chunks = ((c, p) for p in paragraphs for c in chunk_paragraph(p, run.settings.chunk_size))
-    sentences = iter_sentence_texts(paragraphs)
-    with tqdm(total=n_chunks + n_sentences, desc="embedding", unit="text", disable=not run.progress) as bar:
-        while batch := list(itertools.islice(chunks, step)):
+    written = 0
+    n_chunks = sum(doc.record.chunks for doc in new_docs)
+    with tqdm(total=n_chunks, desc="embedding", unit="chunk", disable=not run.progress) as bar:
+        while batch := list(itertools.islice(chunks, size * 4)):
+            vecs, rows = encode_chunks(embedder, batch, first_row, sentence_rows, batch_size=size)
             texts = [c.text for c, _ in batch]
-            vecs = embedder.encode(texts, batch_size=size)
             run.store.add(collection, [c.id for c, _ in batch], vecs, texts, [chunk_metadata(c, p) for c, p in batch])
+            written += rows
             bar.update(len(batch))
             release_freed_memory()
-        row = 0
-        while texts := list(itertools.islice(sentences, step)):
-            sentence_rows[row : row + len(texts)] = embedder.encode(texts, batch_size=size)
-            row += len(texts)
-            bar.update(len(texts))
-            release_freed_memory()
+    if written != len(sentence_rows):
+        raise RuntimeError(f"{len(sentence_rows) - written} sentences were in no chunk")
     run.report.embed_seconds = time.perf_counter() - t_embed
 
 
 def _sentence_vectors(
     old: Snapshot | None, paragraphs: list[Paragraph], n_carried_paragraphs: int, dim: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The snapshot's sentence vector table and owner table for `paragraphs` (the first `n_carried_paragraphs`
-    carried over): carried sentences' rows are filled from the old snapshot; the new ones' rows, at the end, are
-    left for the embedder to fill."""
-    owner = sentence_owner(paragraphs)
-    vectors = np.zeros((len(owner), dim), dtype=np.float32)
-    n_carried = int((owner[:, 0] < n_carried_paragraphs).sum()) if len(owner) else 0
-    if n_carried and old is not None:
-        old_rows = {(old.paragraphs[pi].id, si): row for row, (pi, si) in enumerate(old.sentence_owner.tolist())}
-        for row in range(n_carried):
-            pi, si = owner[row]
-            old_row = old_rows[(paragraphs[pi].id, int(si))]
-            vectors[row] = old.sentence_vectors[old_row]
-    return vectors, owner
+) -> tuple[np.ndarray, int]:
+    """The snapshot's sentence vector table for `paragraphs` (the first `n_carried_paragraphs` carried over, their
+    rows copied from the old snapshot a paragraph at a time), and the first row of the new paragraphs, which the
+    embedder fills."""
+    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
+    vectors = np.zeros((int(counts.sum()), dim), dtype=np.float16)
+    n_carried = int(counts[:n_carried_paragraphs].sum())
+    row = 0
+    for paragraph in paragraphs[:n_carried_paragraphs] if n_carried else []:
+        assert old is not None, "carried paragraphs come from the old snapshot"
+        old_rows = old.sentence_rows(old.by_id[paragraph.id])
+        vectors[row : row + len(old_rows)] = old.sentence_vectors[old_rows.start : old_rows.stop]
+        row += len(old_rows)
+    return vectors, n_carried
 
 
 def _drop_stale_caches(settings: Settings, keep: str) -> None:

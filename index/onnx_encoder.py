@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from index.limits import Encoder
+from index.pooling import Span, normalised, pool_text
 
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.onnx"
@@ -194,6 +195,28 @@ class OnnxEmbedder:
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
+    def encode_with_spans(
+        self, texts: list[str], spans: list[list[Span]], *, batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and, from the same forward pass, a vector for each of its character spans
+        (`index.pooling`); a span the length limit cut off is embedded on its own."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled = []
+        for row, (text, text_spans) in enumerate(zip(texts, spans, strict=True)):
+            encoding = self._tokenizer.encode(text)
+            with self._lock:
+                tokens = self._run(np.asarray([encoding.ids], dtype=np.int64))[0]
+            offsets, special = np.asarray(encoding.offsets), np.asarray(encoding.special_tokens_mask)
+            vectors[row], text_pooled = pool_text(text, tokens, offsets, special, text_spans, self.encode_one)
+            pooled.append(text_pooled)
+        return vectors, pooled
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Token vectors (batch, tokens, dim) for padded token ids."""
+        mask = np.ones_like(ids) if mask is None else mask
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return np.asarray(self._session.run(None, feeds)[0])
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
@@ -202,11 +225,9 @@ class OnnxEmbedder:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        tokens = self._session.run(None, feeds)[0]
+        tokens = self._run(ids, mask)
         summed = (tokens * mask[..., None]).sum(axis=1)
-        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return normalised(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))
 
 
 def main(argv: list[str] | None = None) -> int:

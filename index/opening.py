@@ -14,8 +14,10 @@ import numpy as np
 
 from index.dates import day_iso
 from index.limits import ENCODERS, Encoder
+from index.models import Chunk, Paragraph
+from index.pooling import encode_chunks
 from index.settings import Settings
-from index.snapshot import DocRecord, Snapshot, sentence_table
+from index.snapshot import DocRecord, Snapshot
 from index.store import ENCODER_KEY, PUBLISHED_DAY_KEY, ChromaStore, IndexUnavailableError, paragraph_from_metadata
 
 log = logging.getLogger(__name__)
@@ -67,15 +69,16 @@ def load_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Sn
 
 
 def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Snapshot:
-    """Paragraphs, manifest, keyword index and sentence vectors, from Chroma's records alone."""
-    from index.embedder import embedder_for
-
-    paragraphs = {}
+    """Paragraphs, manifest, keyword index and sentence vectors, from Chroma's records alone. The sentence vectors
+    come from one encoder pass over each stored chunk, as at ingest (the chunk's own vector is already stored)."""
+    paragraphs: dict[str, Paragraph] = {}
+    chunks: list[tuple[Chunk, str]] = []
     manifest: dict[str, DocRecord] = {}
     for rec in store.iter_records(collection):
         meta = rec["metadata"]
         if meta["paragraph_id"] not in paragraphs:
             paragraphs[meta["paragraph_id"]] = paragraph_from_metadata(meta)
+        chunks.append((_stored_chunk(rec), meta["paragraph_id"]))
         doc = manifest.setdefault(
             meta["doc_id"],
             DocRecord(
@@ -91,20 +94,36 @@ def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) ->
     ordered = sorted(paragraphs.values(), key=lambda p: (p.doc_id, p.n))
     for p in ordered:
         manifest[p.doc_id].paragraphs += 1
-    texts, owner = sentence_table(ordered)
+    vectors = _sentence_table(settings, collection, ordered, [(c, paragraphs[pid]) for c, pid in chunks])
+    return Snapshot(version=collection.name, paragraphs=ordered, sentence_vectors=vectors, manifest=manifest)
+
+
+def _stored_chunk(record: dict[str, Any]) -> Chunk:
+    meta = record["metadata"]
+    return Chunk(
+        id=record["id"],
+        paragraph_id=meta["paragraph_id"],
+        piece=int(meta.get("piece", 0)),
+        text=record["document"],
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+    )
+
+
+def _sentence_table(
+    settings: Settings, collection: Any, ordered: list[Paragraph], pairs: list[tuple[Chunk, Paragraph]]
+) -> np.ndarray:
+    """The sentence vectors of `ordered` paragraphs, pooled from one pass over each of their chunks."""
+    from index.embedder import embedder_for
+
     embedder = embedder_for(settings, version_encoder(collection))
-    vectors = (
-        embedder.encode(texts, batch_size=settings.embed_batch_size)
-        if texts
-        else np.zeros((0, embedder.dimension), np.float32)
-    )
-    return Snapshot(
-        version=collection.name,
-        paragraphs=ordered,
-        sentence_vectors=vectors,
-        sentence_owner=owner,
-        manifest=manifest,
-    )
+    counts = np.fromiter((len(p.sentences) for p in ordered), dtype=np.int64, count=len(ordered))
+    first_row = dict(zip((p.id for p in ordered), (np.cumsum(counts) - counts).tolist(), strict=True))
+    table = np.zeros((int(counts.sum()), embedder.dimension), dtype=np.float16)
+    size = max(settings.embed_batch_size, 1)
+    for i in range(0, len(pairs), size):
+        encode_chunks(embedder, pairs[i : i + size], first_row, table, batch_size=size)
+    return table
 
 
 def open_index(settings: Settings, store: ChromaStore | None = None) -> OpenIndex:

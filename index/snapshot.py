@@ -20,7 +20,7 @@ import numpy as np
 
 from index.models import Paragraph
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: sentence vectors pooled from their chunk's pass, float16, memory-mapped
 T = TypeVar("T")
 
 
@@ -50,8 +50,7 @@ class DocRecord:
 class Snapshot:
     version: str
     paragraphs: list[Paragraph]
-    sentence_vectors: np.ndarray  # (S, dim), normalised
-    sentence_owner: np.ndarray  # (S, 2) int32: paragraph index, sentence index within it
+    sentence_vectors: np.ndarray  # (S, dim) float16, normalised, in paragraph order; memory-mapped once saved
     manifest: dict[str, DocRecord]
     bm25: Any = None
     by_id: dict[str, int] = field(default_factory=dict)
@@ -59,6 +58,10 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: i for i, p in enumerate(self.paragraphs)}
+        counts = np.fromiter((len(p.sentences) for p in self.paragraphs), dtype=np.int64, count=len(self.paragraphs))
+        self.sentence_start = np.concatenate([[0], np.cumsum(counts)])  # paragraph i: rows start[i]..start[i+1]
+        if len(self.sentence_vectors) != self.sentence_start[-1]:
+            raise ValueError(f"{len(self.sentence_vectors)} sentence vectors for {self.sentence_start[-1]} sentences")
         if self.bm25 is None and self.paragraphs:
             self.bm25 = build_bm25(self.paragraphs)
 
@@ -72,8 +75,23 @@ class Snapshot:
         days = [date.fromisoformat(r.published) for r in self.manifest.values() if r.published]
         return max(days, default=None)
 
-    def sentence_rows(self, paragraph_index: int) -> np.ndarray:
-        return np.flatnonzero(self.sentence_owner[:, 0] == paragraph_index)
+    @property
+    def sentence_owner(self) -> np.ndarray:
+        """(paragraph index, sentence index) of every row of `sentence_vectors`."""
+        return self.derived("sentence_owner", lambda snap: sentence_owner(snap.paragraphs))
+
+    def sentence_rows(self, paragraph_index: int) -> range:
+        return range(int(self.sentence_start[paragraph_index]), int(self.sentence_start[paragraph_index + 1]))
+
+    def best_sentences(self, paragraph_indices: list[int], query: np.ndarray) -> np.ndarray:
+        """Each paragraph's best sentence similarity to `query` (-2 for a paragraph without sentences). Only the
+        given paragraphs' rows are read: a query never scans the whole table."""
+        starts, ends = self.sentence_start[paragraph_indices], self.sentence_start[np.add(paragraph_indices, 1)]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)] or [np.zeros(0, int)])
+        sims = np.asarray(self.sentence_vectors[rows], dtype=np.float32) @ query
+        best = np.full(len(paragraph_indices), -2.0, dtype=np.float32)
+        np.maximum.at(best, np.repeat(np.arange(len(paragraph_indices)), ends - starts), sims)
+        return best
 
     def derived(self, name: str, build: Callable[[Snapshot], T]) -> T:
         """A table computed once from this version (IDF, vocabulary…): it lives and dies with the
@@ -90,8 +108,7 @@ class Snapshot:
         with (tmp / "paragraphs.jsonl").open("w", encoding="utf-8") as fh:
             for p in self.paragraphs:
                 fh.write(p.model_dump_json() + "\n")
-        np.save(tmp / "sentence_vectors.npy", self.sentence_vectors)
-        np.save(tmp / "sentence_owner.npy", self.sentence_owner)
+        np.save(tmp / "sentence_vectors.npy", np.asarray(self.sentence_vectors, dtype=np.float16))
         manifest = {
             "format": FORMAT_VERSION,
             "version": self.version,
@@ -116,8 +133,8 @@ class Snapshot:
         return cls(
             version=manifest["version"],
             paragraphs=paragraphs,
-            sentence_vectors=np.load(folder / "sentence_vectors.npy"),
-            sentence_owner=np.load(folder / "sentence_owner.npy"),
+            # Mapped, not read: opening is instant, and a server holds only the rows its queries touched.
+            sentence_vectors=np.load(folder / "sentence_vectors.npy", mmap_mode="r"),
             manifest={k: DocRecord(**v) for k, v in manifest["docs"].items()},
             bm25=bm25,
         )

@@ -1,9 +1,10 @@
 """Vectors an ingest has computed but not yet published, kept on disk so that a killed run costs little.
 
-A big archive takes many minutes to embed. Each embedded batch is committed here (SQLite, one row per text, keyed
-by the model and the text's hash) before it goes on; a run that is killed or fails part-way leaves the file, and the
-next run takes every vector it finds instead of computing it again. A run that publishes deletes the file: the
-published version's vectors live in Chroma and are carried over from there, so nothing here outlives its use.
+A big archive takes many minutes to embed. Each embedded batch is committed here (SQLite, one row per chunk: its
+vector and its sentences', keyed by the model, the text and the sentence spans) before it goes on; a run that is
+killed or fails part-way leaves the file, and the next run takes every vector it finds instead of computing it
+again. A run that publishes deletes the file: the published version's vectors live in Chroma and its snapshot, so
+nothing here outlives its use.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from index.pooling import Span
+
 if TYPE_CHECKING:
     from index.embedder import EmbedderLike
 
@@ -24,7 +27,7 @@ LOOKUP_BATCH = 500  # SQLite's limit on bound parameters is 999 in old builds
 
 
 class ResumableEmbedder:
-    """An embedder whose vectors are kept, by (model, text), in one index folder's file of unfinished vectors."""
+    """An embedder whose vectors are kept, by (model, text, spans), in one index folder's file of unfinished vectors."""
 
     def __init__(self, embedder: EmbedderLike, path: Path) -> None:
         self.embedder = embedder
@@ -43,39 +46,44 @@ class ResumableEmbedder:
             self.path.unlink(missing_ok=True)  # it only saves time, so a damaged file is dropped, not repaired
             return _connect(self.path)
 
-    def _key(self, text: str) -> bytes:
-        return hashlib.blake2b(f"{self.model}\0{text}".encode(), digest_size=16).digest()
+    def _key(self, text: str, spans: list[Span]) -> bytes:
+        marks = ",".join(f"{a}-{b}" for a, b in spans)
+        return hashlib.blake2b(f"{self.model}\0{text}\0{marks}".encode(), digest_size=16).digest()
 
-    def encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
-        """The vectors of `texts`: those already in the file read back, the others computed and stored."""
-        keys = [self._key(t) for t in texts]
+    def encode_with_spans(
+        self, texts: list[str], spans: list[list[Span]], *, batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The vectors of `texts` and of their spans (`EmbedderLike.encode_with_spans`): those already in the file
+        read back, the others computed and stored, a text's vector and its spans' in one row."""
+        keys = [self._key(t, s) for t, s in zip(texts, spans, strict=True)]
         found = {key: (row, blob) for key, row, blob in self._lookup(keys)}
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        rows: list[np.ndarray] = [np.zeros(0)] * len(texts)
         missing = []
         for i, key in enumerate(keys):
-            if key in found:
-                row, blob = found[key]
-                vectors[i] = np.frombuffer(blob, dtype=np.float32)
-                self.reused += row <= self._earlier_rows
+            blob = found.get(key)
+            if blob is not None and len(blob[1]) == 4 * self.dimension * (1 + len(spans[i])):
+                rows[i] = np.frombuffer(blob[1], dtype=np.float32).reshape(-1, self.dimension)
+                self.reused += blob[0] <= self._earlier_rows
             else:
                 missing.append(i)
         if missing:
-            vectors[missing] = self.embedder.encode([texts[i] for i in missing], batch_size=batch_size)
+            vectors, pooled = self.embedder.encode_with_spans(
+                [texts[i] for i in missing], [spans[i] for i in missing], batch_size=batch_size
+            )
+            for j, i in enumerate(missing):
+                rows[i] = np.vstack([vectors[j : j + 1], pooled[j]]).astype(np.float32)
             with self._db:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                    [(keys[i], vectors[i].tobytes()) for i in missing],
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)", [(keys[i], rows[i].tobytes()) for i in missing]
                 )
-        return vectors
+        return np.stack([row[0] for row in rows]), [row[1:] for row in rows]
 
     def _lookup(self, keys: list[bytes]) -> Iterator[tuple[bytes, int, bytes]]:
         for i in range(0, len(keys), LOOKUP_BATCH):
             part = keys[i : i + LOOKUP_BATCH]
             marks = ",".join("?" * len(part))
             query = f"SELECT key, rowid, vector FROM vectors WHERE key IN ({marks})"
-            for key, row, blob in self._db.execute(query, part):
-                if len(blob) == 4 * self.dimension:
-                    yield key, row, blob
+            yield from self._db.execute(query, part)
 
     def close(self) -> None:
         self._db.close()

@@ -187,10 +187,11 @@ class LLMAnswerer:
             row_of_paragraph = snapshot.by_id.get(passage.id)
             if row_of_paragraph is None:
                 continue
-            for row in snapshot.sentence_rows(row_of_paragraph):
-                span = passage.paragraph.sentences[int(snapshot.sentence_owner[row, 1])]
+            rows = snapshot.sentence_rows(row_of_paragraph)
+            for span, row in zip(passage.paragraph.sentences, rows, strict=True):
                 source = passage.paragraph.quote(span.start, span.end)
-                support = 0.5 * float(snapshot.sentence_vectors[row] @ vec) + 0.5 * _overlap(claim, source)
+                similarity = float(np.asarray(snapshot.sentence_vectors[row], dtype=np.float32) @ vec)
+                support = 0.5 * similarity + 0.5 * _overlap(claim, source)
                 if best is None or support > best[0]:
                     best = (support, n, span.start, span.end)
         return best

@@ -192,11 +192,12 @@ class Retriever:
         if self.mode in ("fused", "dense"):
             qvec = self.embedder().encode_one(query)
             dense = self._dense(opened.collection, qvec, depth, flt)
-            sentence = self._sentence_dense(snap, qvec, depth, flt)
         t1 = time.perf_counter()
         if self.mode in ("fused", "keyword"):
             keyword = self._keyword(snap, query, depth, flt)
         t2 = time.perf_counter()
+        if qvec is not None:
+            sentence = self._sentence_dense(snap, qvec, [pid for pid, _ in dense + keyword])
         passages = self._fuse(snap, dense, sentence, keyword, k, window)
         timings = {
             "dense": (t1 - t0) * 1000,
@@ -224,19 +225,17 @@ class Retriever:
             self._counts = {name: int(collection.count())}
         return self._counts[name]
 
-    def _sentence_dense(
-        self, snap: Snapshot, qvec: np.ndarray, depth: int, flt: RetrievalFilter
-    ) -> list[tuple[str, float]]:
-        """Paragraphs ranked by their best sentence: a one-sentence fact is not diluted by the rest of its paragraph."""
-        if not len(snap.sentence_owner):
+    @staticmethod
+    def _sentence_dense(snap: Snapshot, qvec: np.ndarray, candidates: list[str]) -> list[tuple[str, float]]:
+        """The candidates the other lists found, re-ranked by their best sentence: a one-sentence fact is not
+        diluted by the rest of its paragraph. Only their sentences are scored (no query scans the whole table);
+        on the evaluation sets this ranks as well as scoring every sentence did (README, retrieval table)."""
+        indices = list(dict.fromkeys(i for pid in candidates if (i := snap.by_id.get(pid)) is not None))
+        if not indices:
             return []
-        sims = snap.sentence_vectors @ qvec
-        best = np.full(len(snap.paragraphs), -2.0, dtype=np.float32)
-        np.maximum.at(best, snap.sentence_owner[:, 0], sims)
-        if flt:
-            best[~flt.mask(snap.paragraphs)] = -2.0
-        order = np.argsort(-best)[:depth]
-        return [(snap.paragraphs[int(i)].id, float(best[i])) for i in order if best[i] > -2.0]
+        best = snap.best_sentences(indices, qvec)
+        order = np.argsort(-best, kind="stable")
+        return [(snap.paragraphs[indices[i]].id, float(best[i])) for i in order if best[i] > -2.0]
 
     def _keyword(self, snap: Snapshot, query: str, depth: int, flt: RetrievalFilter) -> list[tuple[str, float]]:
         if snap.bm25 is None or not snap.paragraphs:

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from index.chunking import chunk_paragraph
 from index.settings import Settings
 from index.store import ChromaStore
 
@@ -96,3 +98,20 @@ def index_state(settings: Settings) -> tuple[str | None, int, list[str]]:
 @pytest.fixture(scope="session")
 def state_of() -> Callable[[Settings], tuple[str | None, int, list[str]]]:
     return index_state
+
+
+def sentence_vectors_one_by_one(snapshot: Any, embedder: Any, chunk_size: int) -> np.ndarray:
+    """What every row of a snapshot's sentence table should hold, computed a chunk at a time, outside the ingest's
+    batching: the sentence's tokens pooled from its own chunk's pass."""
+    rows = []
+    for paragraph in snapshot.paragraphs:
+        for chunk in chunk_paragraph(paragraph, chunk_size):
+            inside = [s for s in paragraph.sentences if chunk.start <= s.start and s.end <= chunk.end]
+            spans = [(s.start - chunk.start, s.end - chunk.start) for s in inside]
+            rows.extend(embedder.encode_with_spans([chunk.text], [spans])[1][0])
+    return np.asarray(rows, dtype=np.float32).reshape(-1, embedder.dimension)
+
+
+@pytest.fixture(scope="session")
+def reference_sentence_vectors() -> Callable[[Any, Any, int], np.ndarray]:
+    return sentence_vectors_one_by_one

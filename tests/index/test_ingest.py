@@ -147,17 +147,25 @@ def test_stored_vectors_are_the_models_in_cosine_space(articles_settings: Settin
         assert dist == pytest.approx(1.0 - float(np.dot(query, np.asarray(emb))), abs=1e-3)
 
 
-def test_each_sentence_vector_is_the_models_vector_of_its_own_sentence(articles_dir: Path, tmp_path: Path) -> None:
-    """Ingest embeds sentences from a stream, a batch at a time (here 5 batches); every row must still be the vector
-    of the sentence its owner entry names."""
+def test_each_sentence_vector_is_pooled_from_its_own_chunk(
+    articles_dir: Path, tmp_path: Path, reference_sentence_vectors: Callable[..., np.ndarray]
+) -> None:
+    """Ingest embeds chunks from a stream, a batch at a time (here many batches), and places each chunk's
+    sentence vectors in the table; every row must still be its own sentence's, pooled from its own chunk."""
     settings = Settings(index_dir=tmp_path / "index", embed_batch_size=4)
     ingest([articles_dir], settings, progress=False)
     snapshot = open_index(settings).snapshot
-    texts = [snapshot.paragraphs[pi].sentence_texts()[si] for pi, si in snapshot.sentence_owner.tolist()]
-    assert len(texts) == len(snapshot.sentence_vectors) > 4 * 4 * 4
-    expected = embedder_for(settings).encode(texts)
+    assert len(snapshot.sentence_vectors) == sum(len(p.sentences) for p in snapshot.paragraphs) > 4 * 4 * 4
+    expected = reference_sentence_vectors(snapshot, embedder_for(settings), settings.chunk_size)
     similarity = np.sum(expected * snapshot.sentence_vectors, axis=1)
     assert similarity.min() > 0.999
+    # and it is a sentence's vector, not its paragraph's: closer to the sentence embedded alone than the chunk is
+    index = next(i for i, p in enumerate(snapshot.paragraphs) if len(p.sentences) >= 3)
+    paragraph = snapshot.paragraphs[index]
+    alone = embedder_for(settings).encode(paragraph.sentence_texts())
+    chunk = embedder_for(settings).encode([paragraph.text])[0]
+    rows = snapshot.sentence_rows(index)
+    assert all(alone[i] @ snapshot.sentence_vectors[r] > alone[i] @ chunk for i, r in enumerate(rows))
 
 
 # --- incremental updates on small corpora ---------------------------------------------------------
@@ -201,13 +209,13 @@ def test_added_modified_and_deleted_files(
     harvest_before = vectors("harvest")
     embedded: list[str] = []
     embedder = embedder_for(settings)
-    encode = embedder.encode
+    encode = embedder.encode_with_spans
 
-    def spy(texts: list[str], **kwargs: Any) -> np.ndarray:
+    def spy(texts: list[str], spans: list[Any], **kwargs: Any) -> tuple[np.ndarray, list[np.ndarray]]:
         embedded.extend(texts)
-        return encode(texts, **kwargs)
+        return encode(texts, spans, **kwargs)
 
-    monkeypatch.setattr(embedder, "encode", spy)
+    monkeypatch.setattr(embedder, "encode_with_spans", spy)
 
     # A new file is added; the others are carried over without re-embedding.
     write_corpus(folder, ("library",))
