@@ -20,6 +20,14 @@ READER_P50_MS = 30.0
 READER_VS_PEER = 1.0
 READER_AGREEMENT = 0.95
 
+# The scale run's targets (`cited bench --scale`, issue 15).
+SCALE_INGEST_S = 480.0
+SCALE_INGEST_RSS_MB = 1536.0
+SCALE_RETRIEVE_VS_BUNDLED = 1.5
+SCALE_OPEN_S = 3.0
+SCALE_SERVE_RSS_VS_BUNDLED = 1.3
+SCALE_REEMBEDDED_SHARE = 0.10
+
 QUERY_SECTION = "query (warm)"
 SERVE_SECTION = "serve"
 
@@ -65,7 +73,46 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
         *_reader_rows(results.get("reader")),
         *_cold_start_rows(results.get("cold_start")),
         *_serve_rows(results.get("server")),
+        *_scale_rows(results.get("scale")),
     ]
+
+
+def _scale_rows(scale: dict[str, Any] | None) -> list[Row]:
+    """The scale corpus beside the floor (ingest) and beside the bundled index (latency, memory, opening)."""
+    if not scale:
+        return []
+    section = f"scale ({scale['ingest']['paragraphs']} ¶)"
+    ing, floor, kill = scale["ingest"], scale["floor"], scale["kill_resume"]
+    latency, bundled = scale["latency"]["scale"], scale["latency"]["bundled"]
+    serve = (scale["serve"]["scale"]["peak_rss_mb"], scale["serve"]["bundled"]["peak_rss_mb"])
+    opened = scale["open"]["scale"]["seconds"]
+    retrieve_ratio = ratio(latency["retrieve"]["p50"], bundled["retrieve"]["p50"])
+    rows = [
+        Row(section, "ingest time", "s", ing["seconds"], floor["seconds_for_all"], "embed floor",
+            ratio(ing["seconds"], floor["seconds_for_all"]), f"≤ {SCALE_INGEST_S:.0f} s",
+            met(ing["seconds"], SCALE_INGEST_S)),
+        Row(section, "ingest rate", "¶/s", ing["paragraphs_per_s"], floor["paragraphs_per_s"], "embed floor",
+            ratio(ing["paragraphs_per_s"], floor["paragraphs_per_s"])),
+        Row(section, "ingest peak RSS", "MB", ing["peak_rss_mb"], target=f"≤ {SCALE_INGEST_RSS_MB:.0f} MB",
+            met=met(ing["peak_rss_mb"], SCALE_INGEST_RSS_MB)),
+        Row(section, "retrieve p50", "ms", latency["retrieve"]["p50"], bundled["retrieve"]["p50"], "bundled",
+            retrieve_ratio, f"≤ {SCALE_RETRIEVE_VS_BUNDLED}× bundled", met(retrieve_ratio, SCALE_RETRIEVE_VS_BUNDLED)),
+        Row(section, "retrieve p95", "ms", latency["retrieve"]["p95"], bundled["retrieve"]["p95"], "bundled",
+            ratio(latency["retrieve"]["p95"], bundled["retrieve"]["p95"])),
+        Row(section, "ask p50", "ms", latency["ask"]["p50"], bundled["ask"]["p50"], "bundled",
+            ratio(latency["ask"]["p50"], bundled["ask"]["p50"])),
+        Row(section, "ask p95", "ms", latency["ask"]["p95"], bundled["ask"]["p95"], "bundled",
+            ratio(latency["ask"]["p95"], bundled["ask"]["p95"])),
+        Row(section, "open the index", "s", opened, scale["open"]["bundled"]["seconds"], "bundled",
+            ratio(opened, scale["open"]["bundled"]["seconds"]), f"≤ {SCALE_OPEN_S:.0f} s", met(opened, SCALE_OPEN_S)),
+        Row(section, "serve RSS", "MB", serve[0], serve[1], "bundled", ratio(*serve),
+            f"≤ {SCALE_SERVE_RSS_VS_BUNDLED}× bundled", met(ratio(*serve), SCALE_SERVE_RSS_VS_BUNDLED)),
+        Row(section, "re-embedded after kill -9", "share", kill["embedded_again_share"],
+            target=f"≤ {SCALE_REEMBEDDED_SHARE}", met=met(kill["embedded_again_share"], SCALE_REEMBEDDED_SHARE)),
+        Row(section, "old index errors during the killed ingest", "", kill["old_index_error_count"],
+            target="0", met=kill["old_index_error_count"] == 0 and kill["old_index_answers"] > 0),
+    ]  # fmt: skip
+    return rows
 
 
 def _setup_rows(models: dict[str, Any] | None) -> list[Row]:

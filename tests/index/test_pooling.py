@@ -54,3 +54,16 @@ def test_onnx_and_torch_pool_the_same_tokens() -> None:
     onnx = get_embedder("", "onnx").encode_with_spans([TEXT], [SPANS])[1][0]
     torch = get_embedder("", "torch").encode_with_spans([TEXT], [SPANS])[1][0]
     assert np.sum(onnx * torch, axis=1).min() > 0.9999
+
+
+@pytest.mark.integration
+def test_a_long_batch_on_parallel_sessions_gives_each_text_its_own_vectors() -> None:
+    """An ingest's batch is dealt over one session per core; every text must still get its own vectors."""
+    embedder = get_embedder("", "onnx")
+    texts = [f"Report {i}: the council met on day {i}. It adjourned at {i} pm." for i in range(9)]
+    spans = [[(0, t.index(".") + 1), (t.index(".") + 2, len(t))] for t in texts]
+    vectors, pooled = embedder.encode_with_spans(texts, spans)
+    for text, text_spans, vector, sentence_vectors in zip(texts, spans, vectors, pooled, strict=True):
+        alone, alone_pooled = embedder.encode_with_spans([text], [text_spans])
+        assert float(vector @ alone[0]) > 0.9999
+        assert np.sum(sentence_vectors * alone_pooled[0], axis=1).min() > 0.9999
