@@ -29,7 +29,7 @@ from index.pooling import encode_chunks
 from index.readers import InputError, RawDocument, discover, read_document
 from index.records import RECORD_SUFFIXES, RecordProblem, field_names, iter_records
 from index.settings import Settings
-from index.snapshot import DocRecord, Snapshot
+from index.snapshot import DocRecord, Snapshot, first_rows, sentence_starts
 from index.store import ChromaStore, IndexUnavailableError, chunk_metadata
 from index.vector_cache import ResumableEmbedder
 
@@ -428,10 +428,10 @@ def _embed_new_documents(
     t_embed = time.perf_counter()
     size = max(run.settings.embed_batch_size, 1)
     paragraphs = [p for doc in new_docs for p in doc.paragraphs]
-    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
-    if counts.sum() != len(sentence_rows):
-        raise RuntimeError(f"sentence table mismatch: {counts.sum()} sentences, {len(sentence_rows)} rows")
-    first_row = dict(zip((p.id for p in paragraphs), (np.cumsum(counts) - counts).tolist(), strict=True))
+    first_row = first_rows(paragraphs)
+    n_sentences = int(sentence_starts(paragraphs)[-1])
+    if n_sentences != len(sentence_rows):
+        raise RuntimeError(f"sentence table mismatch: {n_sentences} sentences, {len(sentence_rows)} rows")
     chunks = ((c, p) for p in paragraphs for c in chunk_paragraph(p, run.settings.chunk_size))
     written = 0
     n_chunks = sum(doc.record.chunks for doc in new_docs)
@@ -454,9 +454,9 @@ def _sentence_vectors(
     """The snapshot's sentence vector table for `paragraphs` (the first `n_carried_paragraphs` carried over, their
     rows copied from the old snapshot a paragraph at a time), and the first row of the new paragraphs, which the
     embedder fills."""
-    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
-    vectors = np.zeros((int(counts.sum()), dim), dtype=np.float16)
-    n_carried = int(counts[:n_carried_paragraphs].sum())
+    starts = sentence_starts(paragraphs)
+    vectors = np.zeros((int(starts[-1]), dim), dtype=np.float16)
+    n_carried = int(starts[n_carried_paragraphs])
     row = 0
     for paragraph in paragraphs[:n_carried_paragraphs] if n_carried else []:
         assert old is not None, "carried paragraphs come from the old snapshot"

@@ -17,7 +17,7 @@ from index.limits import ENCODERS, Encoder
 from index.models import Chunk, Paragraph
 from index.pooling import encode_chunks
 from index.settings import Settings
-from index.snapshot import DocRecord, Snapshot
+from index.snapshot import DocRecord, Snapshot, first_rows, sentence_starts
 from index.store import ENCODER_KEY, PUBLISHED_DAY_KEY, ChromaStore, IndexUnavailableError, paragraph_from_metadata
 
 log = logging.getLogger(__name__)
@@ -117,9 +117,8 @@ def _sentence_table(
     from index.embedder import embedder_for
 
     embedder = embedder_for(settings, version_encoder(collection))
-    counts = np.fromiter((len(p.sentences) for p in ordered), dtype=np.int64, count=len(ordered))
-    first_row = dict(zip((p.id for p in ordered), (np.cumsum(counts) - counts).tolist(), strict=True))
-    table = np.zeros((int(counts.sum()), embedder.dimension), dtype=np.float16)
+    first_row = first_rows(ordered)
+    table = np.zeros((int(sentence_starts(ordered)[-1]), embedder.dimension), dtype=np.float16)
     size = max(settings.embed_batch_size, 1)
     for i in range(0, len(pairs), size):
         encode_chunks(embedder, pairs[i : i + size], first_row, table, batch_size=size)

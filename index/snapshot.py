@@ -58,8 +58,7 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: i for i, p in enumerate(self.paragraphs)}
-        counts = np.fromiter((len(p.sentences) for p in self.paragraphs), dtype=np.int64, count=len(self.paragraphs))
-        self.sentence_start = np.concatenate([[0], np.cumsum(counts)])  # paragraph i: rows start[i]..start[i+1]
+        self.sentence_start = sentence_starts(self.paragraphs)  # paragraph i: rows start[i]..start[i+1]
         if len(self.sentence_vectors) != self.sentence_start[-1]:
             raise ValueError(f"{len(self.sentence_vectors)} sentence vectors for {self.sentence_start[-1]} sentences")
         if self.bm25 is None and self.paragraphs:
@@ -149,12 +148,25 @@ def build_bm25(paragraphs: list[Paragraph]) -> Any:
     return retriever
 
 
+def sentence_starts(paragraphs: list[Paragraph]) -> np.ndarray:
+    """Where each paragraph's rows begin in the sentence table, plus the table's length at the end: paragraph i
+    owns rows starts[i]..starts[i+1]. The one place the table's layout is written."""
+    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
+    return np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
+
+
+def first_rows(paragraphs: list[Paragraph]) -> dict[str, int]:
+    """Each paragraph's first row in the sentence table of `paragraphs`, by paragraph id."""
+    return dict(zip((p.id for p in paragraphs), sentence_starts(paragraphs)[:-1].tolist(), strict=True))
+
+
 def sentence_owner(paragraphs: list[Paragraph]) -> np.ndarray:
     """The (paragraph index, sentence index) of every sentence, in the order of the sentence vector table; without
     the texts, which a big ingest makes a batch at a time instead of all at once."""
-    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
+    offsets = sentence_starts(paragraphs)
+    counts = np.diff(offsets)
     paragraph_index = np.repeat(np.arange(len(paragraphs), dtype=np.int32), counts)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    starts = np.repeat(offsets[:-1], counts)
     sentence_index = (np.arange(len(paragraph_index)) - starts).astype(np.int32)
     return np.stack([paragraph_index, sentence_index], axis=1).reshape(-1, 2)
 
