@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	$(PY) -m index.onnx_encoder
+	$(PY) -m qa.reader.runtimes
 	@touch $(STAMP)
 
 setup: $(STAMP)

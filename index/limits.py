@@ -17,9 +17,12 @@ DATE_FILTER_KEYS = ("since", "until")  # article days, both ends included
 FILTER_KEYS = ("doc_id", "source", *DATE_FILTER_KEYS)
 Mode = Literal["fused", "dense", "keyword"]  # how the retriever ranks: both searches fused, or one of them
 MODES: tuple[Mode, ...] = get_args(Mode)
-# What runs the embedding model: sentence-transformers on torch, or its ONNX export (index.onnx_encoder).
-Encoder = Literal["onnx", "onnx-int8", "torch"]
-ENCODERS: tuple[Encoder, ...] = get_args(Encoder)
+# What runs a model: torch (sentence-transformers, transformers), or its ONNX export (index.onnx_export) at fp32 or
+# with int8 weights. The embedding model's is `Encoder`; the reader's, the same choice.
+Runtime = Literal["onnx", "onnx-int8", "torch"]
+RUNTIMES: tuple[Runtime, ...] = get_args(Runtime)
+Encoder = Runtime
+ENCODERS = RUNTIMES
 MAX_QUERY_CHARS = 2_000  # a retrieval query over HTTP
 MAX_QUESTION_CHARS = 20_000  # hard limit over HTTP; beyond settings.max_question_chars a question is truncated
 MAX_HISTORY_TURNS = 100

@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from index.limits import MAX_K, Encoder
+from index.limits import MAX_K, Encoder, Runtime
 
 # Offline guards: set before any Hugging Face, Gradio or Chroma module is imported, so nothing phones home or
 # tries to download a model. setdefault lets a user who knows better override them.
@@ -46,6 +46,7 @@ AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
 # Fitted by `python -m eval.threshold_sweep eval/datasets/articles.jsonl` (the gold set as the calibration split:
 # the threshold that handles the most of its 130 questions right); reported on the held-out sets and SQuAD.
 READER_THRESHOLD = -1.5
+READER_RUNTIME: Runtime = "onnx-int8"  # README, "The trained reader": same answers as fp32 on the measured sets
 # Both fitted together by `python -m eval.conflict_sweep ../shared/benchmarks/squad-v1.1-train.json` (a
 # counterfactual set built from SQuAD train articles: the most conflicts flagged with false "sources differ" on its
 # plain questions <= 2%); see qa/agreement.py for what they mean.
@@ -101,6 +102,11 @@ class Settings(BaseSettings):
     # Answering.
     answerer: AnswererName = "extractive"
     reader_dir: Path | None = Field(default=None, description="the reader's weights folder; empty = the shipped ones")
+    reader_runtime: Runtime = Field(
+        default=READER_RUNTIME,
+        description="what runs the reader: onnx-int8 (int8 weights on ONNX Runtime), onnx (fp32) or torch; the "
+        "ONNX exports are kept beside the encoder's (encoder_cache_dir)",
+    )
     # The extractive answer's refusal threshold: a span is given only when it beats "no answer" in its passage by
     # more than this (start + end logits); see READER_THRESHOLD and README, "Quality".
     reader_threshold: float = READER_THRESHOLD

@@ -47,7 +47,7 @@ class ExtractiveAnswerer:
 
     @classmethod
     def from_defaults(cls, settings: Settings) -> ExtractiveAnswerer:
-        reader = shared_reader(settings.reader_dir)
+        reader = shared_reader(settings.reader_dir, settings.reader_runtime, settings.encoder_cache_dir)
         rule = ConflictRule(same_event=settings.conflict_same_event, gap=settings.conflict_gap)
         return cls(reader, settings.reader_threshold, conflict_rule=rule)
 

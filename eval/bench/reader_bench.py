@@ -46,24 +46,35 @@ def make_peer(reader: Any) -> Callable[[str, list[Paragraph]], str]:
 
 
 def bench_reader(settings: Any, questions: list[str], passes: int, progress: bool = True) -> dict[str, Any]:
-    """Milliseconds per question for ours and the peer over the top-k passages, and how often they agree."""
-    from qa.reader.model import Reader
+    """Milliseconds per question for ours (in the settings' runtime, and in fp32 ONNX) and the peer over the top-k
+    passages, and how often each of ours agrees with the peer."""
+    from qa.reader.model import WEIGHTS_DIR, Reader
     from qa.retriever import Retriever
 
     retriever = Retriever.from_defaults(settings)
     passages = {q: [hit.paragraph for hit in retriever.retrieve(q)] for q in questions}
-    ours = Reader()
-    ours.warm_up()
-    peer = make_peer(ours)
+    runtimes = {"reader": settings.reader_runtime, "reader_fp32": "onnx"}
+    ours = {
+        key: Reader(settings.reader_dir or WEIGHTS_DIR, runtime=runtime, cache_dir=settings.encoder_cache_dir)
+        for key, runtime in runtimes.items()
+    }
+    for reader in ours.values():
+        reader.warm_up()
+    peer = make_peer(ours["reader"])
 
-    def our_answer(question: str) -> str:
-        spans = ours.read(question, passages[question])
-        return spans[0].text if spans else ""
+    def answer_with(reader: Any) -> Callable[[str], str]:
+        def answer(question: str) -> str:
+            spans = reader.read(question, passages[question])
+            return str(spans[0].text) if spans else ""
 
-    same = [normalize_answer(our_answer(q)) == normalize_answer(peer(q, passages[q])) for q in questions]
-    systems: dict[str, Callable[[str], Any]] = {
-        "reader": our_answer,
-        "peer_reader": lambda q: peer(q, passages[q]),
+        return answer
+
+    systems: dict[str, Callable[[str], Any]] = {key: answer_with(reader) for key, reader in ours.items()}
+    systems["peer_reader"] = lambda q: peer(q, passages[q])
+    peer_answers = {q: normalize_answer(systems["peer_reader"](q)) for q in questions}
+    agreement = {
+        key: sum(normalize_answer(systems[key](q)) == peer_answers[q] for q in questions) / max(1, len(questions))
+        for key in ours
     }
     samples = run_latency(systems, questions, passes, progress)
     summary = {name: summarize(values) for name, values in samples.items()}
@@ -71,7 +82,9 @@ def bench_reader(settings: Any, questions: list[str], passes: int, progress: boo
         "questions": len(questions),
         "passes": passes,
         "passages_per_question": sum(len(p) for p in passages.values()) / max(1, len(passages)),
+        "runtime": ours["reader"].name,
         **summary,
         "ratio_reader_vs_peer": ratio(summary["reader"]["p50"], summary["peer_reader"]["p50"]),
-        "agreement": sum(same) / max(1, len(same)),
+        "agreement": agreement["reader"],
+        "agreement_fp32": agreement["reader_fp32"],
     }

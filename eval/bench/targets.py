@@ -189,13 +189,14 @@ def _query_rows(query: dict[str, Any] | None) -> list[Row]:
 
 
 def _reader_rows(reader: dict[str, Any] | None) -> list[Row]:
-    """Our reader beside Haystack's on the same passages and weights (see eval/bench/reader_bench.py)."""
+    """Our reader beside Haystack's on the same passages and weights (see eval/bench/reader_bench.py): in the
+    configured runtime, and in fp32 ONNX (the same arithmetic as the peer's: agreement checks our code)."""
     if not reader:
         return []
-    section = f"reader ({reader.get('passages_per_question', 0):.1f} passages)"
+    section = f"reader ({reader.get('passages_per_question', 0):.1f} passages, {reader.get('runtime', '?')})"
     ours50, peer50 = _get(reader, "reader", "p50"), _get(reader, "peer_reader", "p50")
+    fp32_50 = _get(reader, "reader_fp32", "p50")
     r = ratio(ours50, peer50)
-    agreement = reader.get("agreement")
     return [
         Row(
             section,
@@ -209,15 +210,21 @@ def _reader_rows(reader: dict[str, Any] | None) -> list[Row]:
             _both(met(ours50, READER_P50_MS), met(r, READER_VS_PEER)),
         ),
         Row(section, "read p95", "ms", _get(reader, "reader", "p95"), _get(reader, "peer_reader", "p95"), "Haystack"),
-        Row(
-            section,
-            "same answer as the peer",
-            "share",
-            agreement,
-            target=f"≥ {READER_AGREEMENT:g}",
-            met=None if agreement is None else agreement >= READER_AGREEMENT,
-        ),
+        _agreement_row(section, "same answer as the peer", reader.get("agreement")),
+        Row(section, "read p50 in onnx fp32", "ms", fp32_50, peer50, "Haystack reader", ratio(fp32_50, peer50)),
+        _agreement_row(section, "same answer as the peer in onnx fp32", reader.get("agreement_fp32")),
     ]
+
+
+def _agreement_row(section: str, metric: str, agreement: float | None) -> Row:
+    return Row(
+        section,
+        metric,
+        "share",
+        agreement,
+        target=f"≥ {READER_AGREEMENT:g}",
+        met=None if agreement is None else agreement >= READER_AGREEMENT,
+    )
 
 
 def _cold_start_rows(cold: dict[str, Any] | None) -> list[Row]:

@@ -12,16 +12,16 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from index.embedder import default_threads
+from index.embedder import cpu_threads, user_cache_dir
+from index.limits import Runtime
 from index.models import Paragraph, ReadSpan
-from index.settings import apply_offline_guards
+from index.settings import READER_RUNTIME, apply_offline_guards
 from qa.reader.batcher import Batcher
-from qa.reader.windows import Window, encode, pad_batch
+from qa.reader.runtimes import WEIGHT_FILES, Logits, load_logits
+from qa.reader.windows import Window, WindowEncoder, best_spans
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-WEIGHT_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 SHARED_PASS_WINDOWS = 64  # windows of concurrent questions read in one shared pass (about 12 questions' passages)
 
 
@@ -34,11 +34,12 @@ class Reader:
         self,
         model_dir: Path = WEIGHTS_DIR,
         *,
+        runtime: Runtime = READER_RUNTIME,
+        cache_dir: Path | None = None,
         max_length: int = 384,
         stride: int = 128,
         max_answer_tokens: int = 30,
         batch_size: int = 16,
-        bf16: bool | None = None,
     ) -> None:
         for name in WEIGHT_FILES:
             if not (model_dir / name).is_file():
@@ -48,56 +49,48 @@ class Reader:
                 )
         if not 32 <= max_length <= 512 or not 0 <= stride < max_length // 2:
             raise ValueError(f"reader window {max_length} / stride {stride} out of range (32..512, < half the window)")
-        self.model_dir = model_dir
+        self.model_dir, self.runtime = model_dir, runtime
+        self.cache_dir = cache_dir or user_cache_dir() / "encoders"
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.batch_size = max_answer_tokens, batch_size
-        # None: bf16 where the CPU computes it natively (AVX512-BF16/AMX); measured 1.7x faster, same spans.
-        self.bf16 = bf16
-        self._model: Any = None
-        self._tokenizer: Any = None
-        self._threads = 1
-        self._bf16 = False
-        self._lock = threading.Lock()  # one forward pass at a time (torch's threads are process-wide)
+        self._logits: Logits | None = None
+        self._windows: WindowEncoder | None = None
         self._load_lock = threading.Lock()
         self._batcher = Batcher(self._spans_in_length_order, max_items=SHARED_PASS_WINDOWS)
 
     def warm_up(self) -> None:
-        """Load the tokenizer and the model once (float32 on CPU; the shipped weights are fp16). The server's first
-        questions arrive together: transformers' lazy `__init__` is not thread-safe (concurrent first imports raise
-        ImportError), so one thread loads while the others wait for it."""
-        if self._model is not None:
+        """Load the tokenizer and the model once. The server's first questions arrive together, so one thread loads
+        while the others wait for it (transformers' lazy `__init__`, on the torch runtime, is not thread-safe)."""
+        if self._logits is not None:
             return
         with self._load_lock:
-            if self._model is None:
+            if self._logits is None:
                 self._load()
 
     def _load(self) -> None:
         apply_offline_guards()
-        import torch
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
+        check_weights(self.model_dir / "model.safetensors")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
-            model = AutoModelForQuestionAnswering.from_pretrained(
-                str(self.model_dir), local_files_only=True, dtype=torch.float32
-            )
-        except Exception as err:  # safetensors, JSON and tokenizer errors all mean the same thing to the user
+            windows = WindowEncoder(self.model_dir / "tokenizer.json", self.max_length, self.stride)
+        except Exception as err:
             raise ReaderModelError(
-                f"reader weights in {self.model_dir} could not be loaded ({type(err).__name__}: {err}); the file "
-                f"{self.model_dir / 'model.safetensors'} may be truncated or corrupt: restore it with "
-                f"`git checkout -- {self.model_dir}`."
+                f"the reader's tokenizer {self.model_dir / 'tokenizer.json'} could not be read ({err}); restore it "
+                f"with `git checkout -- {self.model_dir}`."
             ) from err
-        model.eval()
-        self._threads = default_threads()
-        self._bf16 = cpu_has_bf16() if self.bf16 is None else self.bf16
-        self._tokenizer, self._model = tokenizer, model
+        self._logits = load_logits(self.model_dir, self.runtime, self.cache_dir, cpu_threads())
+        self._windows = windows
 
     @property
-    def tokenizer(self) -> Any:
+    def name(self) -> str:
+        """What runs the model, e.g. "onnx int8" (after `warm_up`)."""
         self.warm_up()
-        return self._tokenizer
+        assert self._logits is not None
+        return self._logits.name
+
+    def token_count(self, text: str) -> int:
+        self.warm_up()
+        assert self._windows is not None
+        return self._windows.token_count(text)
 
     def read(self, question: str, paragraphs: list[Paragraph]) -> list[ReadSpan]:
         """Each passage's best span, best score first (passages without any context token are left out)."""
@@ -109,8 +102,8 @@ class Reader:
         if not paragraphs:
             return []
         self.warm_up()
-        texts = [p.text for p in paragraphs]
-        windows = encode(self._tokenizer, questions, texts, self.max_length, self.stride)
+        assert self._windows is not None
+        windows = self._windows(questions, [p.text for p in paragraphs])
         best: dict[int, ReadSpan] = {}
         for window, (s, e, score, null) in zip(windows, self._batcher(windows), strict=True):
             self._keep_best(best, paragraphs[window.sample], window, s, e, score, null)
@@ -128,27 +121,9 @@ class Reader:
 
     def _best_spans(self, windows: list[Window]) -> list[tuple[int, int, float, float]]:
         """(start token, end token, span score, no-answer score) of each window's best legal span."""
-        import torch
-
-        inputs = pad_batch(windows, self._tokenizer.pad_token_id)
-        with self._lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
-            torch.set_num_threads(self._threads)  # process-wide: the embedder may have left it at 1
-            out = self._model(**inputs)
-        starts, ends = out.start_logits.float(), out.end_logits.float()
-        width = starts.shape[1]
-        context = torch.zeros((len(windows), width), dtype=torch.bool)
-        for row, w in enumerate(windows):
-            context[row, : len(w.char_spans)] = torch.tensor([span is not None for span in w.char_spans])
-        i = torch.arange(width)
-        band = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < self.max_answer_tokens)
-        legal = band[None] & context[:, :, None] & context[:, None, :]
-        scores = (starts[:, :, None] + ends[:, None, :]).masked_fill(~legal, float("-inf"))
-        flat = scores.view(len(windows), -1).max(dim=1)
-        results = []
-        for row in range(len(windows)):
-            s, e = divmod(int(flat.indices[row]), width)
-            results.append((s, e, float(flat.values[row]), float(starts[row, 0] + ends[row, 0])))
-        return results
+        assert self._logits is not None and self._windows is not None
+        starts, ends = self._logits(windows, self._windows.pad_token_id)
+        return best_spans(windows, starts, ends, self.max_answer_tokens)
 
     @staticmethod
     def _keep_best(
@@ -176,22 +151,32 @@ class Reader:
             best[window.sample] = previous.model_copy(update={"no_answer_score": null})
 
 
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (oneDNN's check: AVX512-BF16 or AMX); elsewhere bf16 is emulated."""
-    import torch
+def check_weights(weights: Path) -> None:
+    """A clear error for a truncated or damaged weights file, read from its header alone (no model load)."""
+    from safetensors import safe_open
 
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    try:
+        with safe_open(str(weights), framework="numpy") as handle:
+            handle.keys()
+    except Exception as err:  # safetensors raises its own error types for a short or garbled file
+        raise ReaderModelError(
+            f"reader weights could not be loaded ({type(err).__name__}: {err}); the file {weights} may be truncated "
+            f"or corrupt: restore it with `git checkout -- {weights.parent}`."
+        ) from err
 
 
 @lru_cache(maxsize=4)
-def _reader_at(model_dir: Path) -> Reader:
-    return Reader(model_dir)
+def _reader_at(model_dir: Path, runtime: Runtime, cache_dir: Path | None) -> Reader:
+    return Reader(model_dir, runtime=runtime, cache_dir=cache_dir)
 
 
 _CREATING = threading.Lock()
 
 
-def shared_reader(model_dir: Path | None = None) -> Reader:
-    """One Reader per weights folder and process: every answerer of a process shares the loaded model."""
+def shared_reader(
+    model_dir: Path | None = None, runtime: Runtime = READER_RUNTIME, cache_dir: Path | None = None
+) -> Reader:
+    """One Reader per weights folder, runtime and process: every answerer of a process shares the loaded model."""
     with _CREATING:  # concurrent first callers get the same Reader, not one model each
-        return _reader_at((model_dir or WEIGHTS_DIR).resolve())  # one load per folder, however it is spelled
+        # one load per folder, however it is spelled
+        return _reader_at((model_dir or WEIGHTS_DIR).resolve(), runtime, cache_dir)

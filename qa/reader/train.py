@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from qa.reader.model import cpu_has_bf16
+from qa.reader.runtimes import cpu_has_bf16
 from qa.reader.training_data import Example, load_calibration_examples, load_examples
-from qa.reader.windows import Window, answer_tokens, encode, pad_batch
+from qa.reader.windows import Window, WindowEncoder, answer_tokens, pad_batch
 
 
 @dataclass
@@ -54,10 +54,9 @@ def _training_examples(cfg: TrainConfig) -> list[Example]:
     return examples
 
 
-def _labelled_windows(tokenizer: Any, examples: list[Example], cfg: TrainConfig) -> list[tuple[Window, int, int]]:
-    windows = encode(
-        tokenizer, [e.question for e in examples], [e.context for e in examples], cfg.max_length, cfg.stride
-    )
+def _labelled_windows(examples: list[Example], cfg: TrainConfig) -> list[tuple[Window, int, int]]:
+    encode = WindowEncoder(cfg.base_model / "tokenizer.json", cfg.max_length, cfg.stride)
+    windows = encode([e.question for e in examples], [e.context for e in examples])
     labelled = []
     for w in windows:
         e = examples[w.sample]
@@ -128,7 +127,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     device, bf16 = _device_and_bf16(cfg)
     model.to(device)
     examples = _training_examples(cfg)
-    labelled = _labelled_windows(tokenizer, examples, cfg)
+    labelled = _labelled_windows(examples, cfg)
     batches = _epoch_batches(labelled, cfg)
     total = int(len(batches) * cfg.epochs / math.ceil(cfg.epochs))
     total = min(total, cfg.max_steps) if cfg.max_steps else total
@@ -246,7 +245,7 @@ def _optimizer_step(run: _Run, batch: list[tuple[Window, int, int]], pad_id: int
     """One forward/backward pass on `batch` (bf16 autocast where enabled) and one optimizer step; returns the loss."""
     import torch
 
-    inputs = {k: v.to(run.device) for k, v in pad_batch([w for w, _, _ in batch], pad_id).items()}
+    inputs = {k: torch.from_numpy(v).to(run.device) for k, v in pad_batch([w for w, _, _ in batch], pad_id).items()}
     with torch.autocast(run.device, dtype=torch.bfloat16, enabled=run.bf16):
         out = run.model(
             **inputs,

@@ -10,8 +10,11 @@ same everywhere.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+
+import numpy as np
 
 CLS_INDEX = 0  # the no-answer option is the first token ([CLS]), as in SQuAD 2.0 models
 MAX_QUESTION_TOKENS = 64  # SQuAD's max_query_length: a longer question is cut, so the passage keeps the window
@@ -32,35 +35,44 @@ class Window:
         return inside[0], inside[-1]
 
 
-def encode(tokenizer: Any, questions: list[str], passages: list[str], max_length: int, stride: int) -> list[Window]:
-    """Tokenize pairs into windows of at most `max_length` tokens; a question keeps its first 64 tokens."""
-    encoded = tokenizer(
-        [_shorten(tokenizer, q) for q in questions],
-        passages,
-        truncation="only_second",
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        return_token_type_ids=False,
-        padding=False,
-    )
-    windows = []
-    for i, ids in enumerate(encoded["input_ids"]):
-        sequence_ids = encoded.sequence_ids(i)
-        spans = [
-            (int(a), int(b)) if sequence_ids[t] == 1 else None for t, (a, b) in enumerate(encoded["offset_mapping"][i])
-        ]
-        windows.append(Window(int(encoded["overflow_to_sample_mapping"][i]), ids, spans))
-    return windows
+class WindowEncoder:
+    """The weights' own tokenizer (`tokenizer.json`, run by the `tokenizers` library: no transformers import on
+    the query path), set up to cut (question, passage) pairs into windows as transformers' fast tokenizers do with
+    `truncation="only_second", stride=…, return_overflowing_tokens=True`."""
 
+    def __init__(self, tokenizer_file: Path, max_length: int, stride: int) -> None:
+        from tokenizers import Tokenizer
 
-def _shorten(tokenizer: Any, question: str) -> str:
-    """The question up to its MAX_QUESTION_TOKENS-th token (whole, when shorter)."""
-    if len(question) <= MAX_QUESTION_TOKENS:  # a token is at least one character
-        return question
-    offsets = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
-    return question if len(offsets) <= MAX_QUESTION_TOKENS else question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
+        self._plain = Tokenizer.from_file(str(tokenizer_file))
+        self._plain.no_truncation()
+        self._plain.no_padding()
+        self._pairs = Tokenizer.from_file(str(tokenizer_file))
+        self._pairs.no_padding()
+        self._pairs.enable_truncation(max_length, stride=stride, strategy="only_second")
+        config_file = tokenizer_file.with_name("tokenizer_config.json")
+        config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+        self.pad_token_id = self._plain.token_to_id(config.get("pad_token", "[PAD]")) or 0
+
+    def token_count(self, text: str) -> int:
+        return len(self._plain.encode(text).ids)
+
+    def __call__(self, questions: list[str], passages: list[str]) -> list[Window]:
+        """Windows of at most `max_length` tokens for each pair, in order; a question keeps its first 64 tokens."""
+        encoded = self._pairs.encode_batch(list(zip([self._shorten(q) for q in questions], passages, strict=True)))
+        windows = []
+        for sample, first in enumerate(encoded):
+            for part in [first, *first.overflowing]:
+                sequence_ids = part.sequence_ids
+                spans = [(a, b) if sequence_ids[t] == 1 else None for t, (a, b) in enumerate(part.offsets)]
+                windows.append(Window(sample, list(part.ids), spans))
+        return windows
+
+    def _shorten(self, question: str) -> str:
+        """The question up to its MAX_QUESTION_TOKENS-th token (whole, when shorter)."""
+        if len(question) <= MAX_QUESTION_TOKENS:  # a token is at least one character
+            return question
+        offsets = self._plain.encode(question, add_special_tokens=False).offsets
+        return question if len(offsets) <= MAX_QUESTION_TOKENS else question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
 def answer_tokens(window: Window, start_char: int, end_char: int) -> tuple[int, int]:
@@ -78,15 +90,33 @@ def answer_tokens(window: Window, start_char: int, end_char: int) -> tuple[int, 
     return (start, end) if start <= end else (CLS_INDEX, CLS_INDEX)
 
 
-def pad_batch(windows: list[Window], pad_id: int) -> dict[str, Any]:
+def pad_batch(windows: list[Window], pad_id: int) -> dict[str, np.ndarray]:
     """Dynamic padding: a batch is as long as its longest window (batches are grouped by length)."""
-    import torch
-
     width = max(len(w.input_ids) for w in windows)
-    ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(windows), width), dtype=torch.long)
+    ids = np.full((len(windows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(windows), width), dtype=np.int64)
     for row, w in enumerate(windows):
-        n = len(w.input_ids)
-        ids[row, :n] = torch.tensor(w.input_ids)
-        mask[row, :n] = 1
+        ids[row, : len(w.input_ids)] = w.input_ids
+        mask[row, : len(w.input_ids)] = 1
     return {"input_ids": ids, "attention_mask": mask}
+
+
+def best_spans(
+    windows: list[Window], starts: np.ndarray, ends: np.ndarray, max_answer_tokens: int
+) -> list[tuple[int, int, float, float]]:
+    """(start token, end token, span score, no-answer score) of each window's best legal span: inside the passage,
+    end not before start, at most `max_answer_tokens` long; score = start + end logit, no-answer = the [CLS] pair's."""
+    width = starts.shape[1]
+    context = np.zeros((len(windows), width), dtype=bool)
+    for row, w in enumerate(windows):
+        context[row, : len(w.char_spans)] = [span is not None for span in w.char_spans]
+    i = np.arange(width)
+    band = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_answer_tokens)
+    legal = band[None] & context[:, :, None] & context[:, None, :]
+    scores = np.where(legal, starts[:, :, None] + ends[:, None, :], -np.inf)
+    flat = scores.reshape(len(windows), -1)
+    best = flat.argmax(axis=1)
+    null = starts[:, CLS_INDEX] + ends[:, CLS_INDEX]
+    return [
+        (*divmod(int(best[row]), width), float(flat[row, best[row]]), float(null[row])) for row in range(len(windows))
+    ]

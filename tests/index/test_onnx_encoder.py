@@ -15,7 +15,8 @@ import pytest
 
 from index.embedder import default_model_path, embedder_for, get_embedder
 from index.ingest import ingest
-from index.onnx_encoder import MANIFEST, MODEL_FILE, EncoderExportError, OnnxEmbedder, ensure_export, export_folder
+from index.onnx_encoder import OnnxEmbedder
+from index.onnx_export import MANIFEST, MODEL_FILE, OnnxExportError, ensure_export, export_folder
 from index.settings import Settings
 from index.store import ENCODER_KEY, ChromaStore
 
@@ -78,7 +79,7 @@ def test_a_damaged_file_of_the_right_size_is_removed_with_a_clear_error(built_ex
     model = export_folder(default_model_path(), "int8", cache) / MODEL_FILE
     size = model.stat().st_size
     model.write_bytes(b"\0" * size)
-    with pytest.raises(EncoderExportError, match="damaged and was removed; run again"):
+    with pytest.raises(OnnxExportError, match="damaged and was removed; run again"):
         OnnxEmbedder(default_model_path(), "int8", cache, threads=1)
     assert not model.exists()
     assert OnnxEmbedder(default_model_path(), "int8", cache, threads=1).encode_one("again").shape == (384,)

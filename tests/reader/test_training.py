@@ -57,7 +57,7 @@ def test_a_tiny_run_learns_resumes_and_exports_a_model_that_answers(tmp_path: Pa
 
     model = tmp_path / "run" / "model"
     assert (model / "model.safetensors").stat().st_size < 50_000_000  # fp16
-    reader = Reader(model)
+    reader = Reader(model, cache_dir=tmp_path / "exports")  # the default runtime: exported as it would be in use
     context = CONTEXTS[0]
     span = reader.read("Who retook eastern Mosul?", [Paragraph(id="t#1", doc_id="t", n=1, text=context, start=0,
                                                                end=len(context))])[0]  # fmt: skip
