@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import socket
@@ -134,3 +135,15 @@ def cited_serve_at(index_dir: Path, log_path: Path, env: dict[str, str] | None =
     extra = {"CITED_CHROMA_URL": "", "CITED_AUTH": "", **(env or {})}
     with running(cmd, log_path, lambda: _answers(f"{url}/api/health"), CITED_START_TIMEOUT_S, "cited serve", extra):
         yield url
+
+
+HEAVY_MODULES = ("torch", "transformers", "sentence_transformers")
+
+
+def heavy_imports_of(code: str, index_dir: Path, articles_dir: Path) -> list[str]:
+    """Which of HEAVY_MODULES a fresh interpreter has imported after running `code` against this index."""
+    script = f"import sys\n{code}\nprint(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
+    env = {**os.environ, "CITED_INDEX_DIR": str(index_dir), "CITED_ARTICLES_DIR": str(articles_dir)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return list(ast.literal_eval(done.stdout.strip().split("\n")[-1]))  # the printed list of names

@@ -23,7 +23,8 @@ TIMED_IMPORTS = [
     ("index.settings", "import index.settings (pydantic)"),
     ("qa.assistant", "import qa.assistant"),
     ("chromadb", "import chromadb"),
-    ("sentence_transformers", "import sentence_transformers (torch, transformers)"),
+    ("onnxruntime", "import onnxruntime (both models run on it)"),
+    ("tokenizers", "import tokenizers"),
     ("bm25s", "import bm25s"),
 ]
 
