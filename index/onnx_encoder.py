@@ -39,7 +39,7 @@ class OnnxEmbedder:
         self._onnx_file = onnx_file
         self._threads = threads
         self._session = open_session(onnx_file, threads)
-        self._workers: list[Any] = []  # one-thread sessions for long batches, made on first need (ingest only)
+        self._lane_session: Any = None  # a one-thread session for long batches, made on first need (ingest only)
         from index.embedder import model_name
 
         self.name = f"{model_name(model_path)} (onnx {precision})"
@@ -68,29 +68,31 @@ class OnnxEmbedder:
         """Each text's vector and, from the same forward pass, a vector for each of its character spans
         (`index.pooling`); a span the length limit cut off is embedded on its own.
 
-        A long batch (an ingest's) runs on one single-threaded session per core, texts dealt round-robin: one text
-        at a time is too small to keep two cores busy inside one session (SQuAD paragraphs: 53 a second against
-        40). Those sessions hold a copy of the model each, so only a process that ingests makes them."""
+        A long batch (an ingest's) runs in one lane per core, texts dealt round-robin, each lane calling the same
+        single-threaded session (it computes on its caller's thread, so lanes run in parallel on one copy of the
+        weights): one text at a time is too small to keep two cores busy inside one session (SQuAD paragraphs: 53
+        a second against 40)."""
         results: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0), np.zeros(0))] * len(texts)
         with self._lock:
-            workers = self._batch_workers() if len(texts) >= 2 * self._threads > 2 else [self._session]
+            lanes = self._threads if len(texts) >= 2 * self._threads > 2 else 1
+            session = self._single_thread_session() if lanes > 1 else self._session
 
             def work(lane: int) -> None:
-                for row in range(lane, len(texts), len(workers)):
-                    results[row] = self._pool_one(workers[lane], texts[row], spans[row])
+                for row in range(lane, len(texts), lanes):
+                    results[row] = self._pool_one(session, texts[row], spans[row])
 
-            if len(workers) == 1:
+            if lanes == 1:
                 work(0)
             else:
-                with ThreadPoolExecutor(len(workers)) as pool:
-                    list(pool.map(work, range(len(workers))))
+                with ThreadPoolExecutor(lanes) as pool:
+                    list(pool.map(work, range(lanes)))
         vectors = np.stack([vector for vector, _ in results]) if texts else np.zeros((0, self.dimension), np.float32)
         return vectors.astype(np.float32), [pooled for _, pooled in results]
 
-    def _batch_workers(self) -> list[Any]:
-        if not self._workers:
-            self._workers = [open_session(self._onnx_file, 1) for _ in range(self._threads)]
-        return self._workers
+    def _single_thread_session(self) -> Any:
+        if self._lane_session is None:
+            self._lane_session = open_session(self._onnx_file, 1)
+        return self._lane_session
 
     def _pool_one(self, session: Any, text: str, spans: list[Span]) -> tuple[np.ndarray, np.ndarray]:
         encoding = self._tokenizer.encode(text)

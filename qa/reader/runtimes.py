@@ -51,12 +51,15 @@ class OnnxLogits:
     def __init__(self, model_dir: Path, precision: str, cache_dir: Path, threads: int) -> None:
         onnx_file = ensure_export(model_dir, precision, cache_dir, READER_EXPORT)
         self.name = f"onnx {precision}"
-        self._sessions = [open_session(onnx_file, 1, READER_EXPORT) for _ in range(max(1, threads))]
+        # One session, run by `lanes` threads at once: a single-thread session runs on its caller's thread, so the
+        # lanes compute in parallel while sharing one copy of the weights.
+        self._session = open_session(onnx_file, 1, READER_EXPORT)
+        self._lanes = max(1, threads)
         self._pool: Any = None
-        if len(self._sessions) > 1:
+        if self._lanes > 1:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(len(self._sessions), thread_name_prefix="reader")
+            self._pool = ThreadPoolExecutor(self._lanes, thread_name_prefix="reader")
 
     def __call__(self, windows: list[Window], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(w.input_ids) for w in windows)
@@ -64,18 +67,17 @@ class OnnxLogits:
         ends = starts.copy()
 
         def lane(k: int) -> None:
-            session = self._sessions[k]
-            for row in range(k, len(windows), len(self._sessions)):
-                feeds = pad_batch([windows[row]], pad_id)
-                start, end = session.run(list(READER_EXPORT.outputs), feeds)
+            for row in range(k, len(windows), self._lanes):
+                start, end = self._session.run(list(READER_EXPORT.outputs), pad_batch([windows[row]], pad_id))
                 n = len(windows[row].input_ids)
                 starts[row, :n], ends[row, :n] = start[0], end[0]
 
-        if self._pool is None or len(windows) == 1:
-            for k in range(min(len(self._sessions), len(windows))):
+        lanes = range(min(self._lanes, len(windows)))
+        if self._pool is None or len(lanes) == 1:
+            for k in lanes:
                 lane(k)
         else:
-            list(self._pool.map(lane, range(min(len(self._sessions), len(windows)))))
+            list(self._pool.map(lane, lanes))
         return starts, ends
 
 
