@@ -45,10 +45,11 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     assert _number(query["ratio_ask_vs_peer"])
 
     reader = data["reader"]
-    for name in ("reader", "reader_fp32", "peer_reader"):
+    for name in ("reader", "reader_other", "peer_reader"):
         assert _number(reader[name]["p50"]) and _number(reader[name]["p95"]), name
-    assert 0.0 <= reader["agreement"] <= 1.0 and 0.0 <= reader["agreement_fp32"] <= 1.0
-    assert reader["passages_per_question"] > 0 and reader["runtime"] == "onnx int8"
+    assert 0.0 <= reader["agreement"] <= 1.0 and 0.0 <= reader["agreement_other"] <= 1.0
+    assert reader["passages_per_question"] > 0
+    assert {reader["runtime"], reader["runtime_other"]} == {"onnx fp32", "onnx int8"}
 
     cold = data["cold_start"]
     assert _number(cold["ours_s"]) and _number(cold["peer_s"])
