@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -169,13 +169,3 @@ def sentence_owner(paragraphs: list[Paragraph]) -> np.ndarray:
     starts = np.repeat(offsets[:-1], counts)
     sentence_index = (np.arange(len(paragraph_index)) - starts).astype(np.int32)
     return np.stack([paragraph_index, sentence_index], axis=1).reshape(-1, 2)
-
-
-def iter_sentence_texts(paragraphs: list[Paragraph]) -> Iterator[str]:
-    """Every sentence's text, in `sentence_owner`'s order, one at a time."""
-    return (sentence for p in paragraphs for sentence in p.sentence_texts())
-
-
-def sentence_table(paragraphs: list[Paragraph]) -> tuple[list[str], np.ndarray]:
-    """The text of every sentence, and its (paragraph index, sentence index) owner."""
-    return list(iter_sentence_texts(paragraphs)), sentence_owner(paragraphs)

@@ -252,7 +252,7 @@ def _squad_section(bench: _BenchContext) -> None:
         contexts = _write_squad(args.squad, folder)
         squad_reps = max(1, args.squad_reps)
         result = ingest_bench.bench_ingest(
-            "squad", folder, bench.floor, squad_reps, bench.workdir, progress=bench.progress, all_texts_floor=False
+            "squad", folder, bench.floor, squad_reps, bench.workdir, progress=bench.progress
         )
         result["squad_contexts"] = contexts
         return result

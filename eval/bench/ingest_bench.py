@@ -92,17 +92,15 @@ def _phase_probes() -> list[Probe]:
     ]
 
 
-def index_texts(settings: Any) -> tuple[list[str], list[str]]:
-    """The chunk texts in the live collection and the sentence texts of the snapshot: what ingest embedded."""
+def index_texts(settings: Any) -> tuple[list[str], int]:
+    """The chunk texts in the live collection (what ingest embedded, one pass each) and the snapshot's sentence
+    count (their vectors are pooled from those passes)."""
     from index.opening import open_index
-    from index.snapshot import sentence_table
     from index.store import ChromaStore
 
     opened = open_index(settings, ChromaStore(settings))
     got = opened.collection.get(include=["documents"])
-    chunks = [str(d) for d in got["documents"]]
-    sentences, _ = sentence_table(opened.snapshot.paragraphs)
-    return chunks, sentences
+    return [str(d) for d in got["documents"]], len(opened.snapshot.sentence_vectors)
 
 
 @dataclass
@@ -123,13 +121,10 @@ def bench_ingest(
     workdir: Path,
     keep_index: bool = False,
     progress: bool = True,
-    all_texts_floor: bool = True,
 ) -> dict[str, Any]:
     """Ingest `articles_dir` `reps` times into fresh indexes, each followed by the floor on the same texts.
 
-    With `keep_index`, the last index stays in `workdir` and its folder is returned under "index_dir". With
-    `all_texts_floor`, the floor is also measured once for every text our ingest embeds (chunks and sentences),
-    which shows how much of the gap is the extra texts rather than overhead (costly on a large corpus).
+    With `keep_index`, the last index stays in `workdir` and its folder is returned under "index_dir".
     """
     from tqdm import tqdm
 
@@ -146,15 +141,13 @@ def bench_ingest(
         samples.phases.append(phases)
         if rep == 0:
             chunks, sentences = index_texts(settings)
-            info = _corpus_info(report, len(sentences), settings.embed_batch_size)
+            info = _corpus_info(report, sentences, settings.embed_batch_size)
         samples.floor_runs.append(floor.encode(chunks, settings.embed_batch_size))
         if keep_index and rep == reps - 1:
             kept = index_dir
         else:
             shutil.rmtree(index_dir, ignore_errors=True)
-    # Once, for the diagnosis: the floor for everything our ingest embeds (chunks and every sentence).
-    floor_all = floor.encode(chunks + sentences, info["batch_size"]) if all_texts_floor else None
-    result = _ingest_result(name, reps, info, samples, floor_all)
+    result = _ingest_result(name, reps, info, samples)
     if kept is not None:
         result["index_dir"] = str(kept)
     return result
@@ -184,9 +177,7 @@ def _corpus_info(report: Any, sentences: int, batch_size: int) -> dict[str, Any]
     }
 
 
-def _ingest_result(
-    name: str, reps: int, info: dict[str, Any], samples: _Samples, floor_all: float | None
-) -> dict[str, Any]:
+def _ingest_result(name: str, reps: int, info: dict[str, Any], samples: _Samples) -> dict[str, Any]:
     """Every sample, their medians, the rates, and the ratios to the floor."""
     seconds = median(samples.runs)
     floor_s = median(samples.floor_runs)
@@ -203,7 +194,5 @@ def _ingest_result(
         "floor_runs_s": samples.floor_runs,
         "floor_s": floor_s,
         "floor_paragraphs_per_s": info["paragraphs"] / floor_s if floor_s else None,
-        "floor_all_texts_s": floor_all,
         "ratio": ratio(seconds, floor_s),
-        "ratio_vs_all_texts_floor": ratio(seconds, floor_all),
     }

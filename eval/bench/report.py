@@ -151,17 +151,16 @@ def _stage_lines(diagnosis: dict[str, Any]) -> list[str]:
 
 
 def _ingest_phase_lines(ingests: dict[str, dict[str, Any]]) -> list[str]:
-    """Each corpus's ingest phases, slowest first, beside the floor for every text ours embeds."""
+    """Each corpus's ingest phases, slowest first, and what its one encoder pass per chunk embedded."""
     lines = []
     for name, ing in ingests.items():
         if not ing.get("phases_s"):
             continue
         phases = ", ".join(f"{k} {v:.2f}" for k, v in sorted(ing["phases_s"].items(), key=lambda kv: -kv[1]))
-        texts = ing.get("chunks", 0) + ing.get("sentences", 0)
-        line = f"- Ingest {name}, median s: {phases}; ours embeds {texts} texts (chunks and sentences)"
-        if ing.get("floor_all_texts_s") is not None:
-            line += f", which sentence-transformers alone embeds in {ing['floor_all_texts_s']:.2f} s"
-        lines.append(line)
+        lines.append(
+            f"- Ingest {name}, median s: {phases}; one encoder pass per chunk ({ing.get('chunks', 0)}), the "
+            f"{ing.get('sentences', 0)} sentence vectors pooled from those passes, as the floor embeds the chunks"
+        )
     return lines
 
 
