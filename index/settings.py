@@ -47,7 +47,7 @@ AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
 # the threshold that handles the most of its 130 questions right); reported on the held-out sets and SQuAD.
 READER_THRESHOLD = -1.5
 # fp32 ONNX reads exactly what torch reads (the figures of README "Quality" hold); int8 is 2x faster but reads
-# other spans on 11 % of the bundled questions (README, "Running the reader").
+# other spans on 12 % of the gold questions (README, "Running the reader").
 READER_RUNTIME: Runtime = "onnx"
 # Both fitted together by `python -m eval.conflict_sweep ../shared/benchmarks/squad-v1.1-train.json` (a
 # counterfactual set built from SQuAD train articles: the most conflicts flagged with false "sources differ" on its
