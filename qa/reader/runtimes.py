@@ -1,5 +1,5 @@
 """What computes the reader's start and end logits for a batch of windows: ONNX Runtime over an export of the
-shipped weights (fp32, or int8 weights; the default, `CITED_READER_RUNTIME`) or torch with transformers.
+shipped weights (fp32 by default, or int8 weights; `CITED_READER_RUNTIME`) or torch with transformers.
 
 ONNX Runtime keeps torch and transformers out of the query path (a cold `cited ask` no longer imports them, a
 server no longer holds them), and its int8 MatMuls use the CPU's integer dot-product units.
@@ -46,7 +46,7 @@ def load_logits(model_dir: Path, runtime: Runtime, cache_dir: Path, threads: int
 class OnnxLogits:
     """The export run one window at a time: with int8's dynamic quantization a batch shares one activation scale,
     so a window's scores would depend on its neighbours; alone, a passage always scores the same (and a short
-    window computes no padding). Two windows or more are spread over one single-thread session per core."""
+    window computes no padding). Two windows or more are read in parallel, one lane per core, on one session."""
 
     def __init__(self, model_dir: Path, precision: str, cache_dir: Path, threads: int) -> None:
         onnx_file = ensure_export(model_dir, precision, cache_dir, READER_EXPORT)
