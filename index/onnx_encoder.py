@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from index.limits import Encoder
-from index.onnx_export import ensure_export, open_session
+from index.onnx_export import ensure_export, open_session, runtime_precision
 from index.pooling import Span, normalised, pool_text
 
 
@@ -131,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index.onnx_encoder", description=main.__doc__)
     parser.parse_args(argv)
     settings = Settings()
-    precision = encoder_precision(settings.encoder)
+    precision = runtime_precision(settings.encoder)
     if precision is None:
         print(f"CITED_ENCODER={settings.encoder}: nothing to export")
         return 0
@@ -140,11 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     path = ensure_export(model, precision, settings.encoder_cache_dir)
     print(f"ONNX encoder ready: {path} ({path.stat().st_size / 1e6:.0f} MB)")
     return 0
-
-
-def encoder_precision(encoder: Encoder) -> str | None:
-    """ "onnx" → "fp32", "onnx-int8" → "int8"; None for the torch encoder."""
-    return {"onnx": "fp32", "onnx-int8": "int8"}.get(encoder)
 
 
 if __name__ == "__main__":

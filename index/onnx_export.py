@@ -22,8 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.limits import Runtime
+
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.onnx"
+
+
+def runtime_precision(runtime: Runtime) -> str | None:
+    """ "onnx" → "fp32", "onnx-int8" → "int8"; None for torch (nothing to export)."""
+    return {"onnx": "fp32", "onnx-int8": "int8"}.get(runtime)
 
 
 class OnnxExportError(RuntimeError):

@@ -78,8 +78,9 @@ class Settings(BaseSettings):
         "index keeps the one it was made with",
     )
     encoder_cache_dir: Path = Field(
-        default_factory=lambda: user_cache_dir() / "encoders",
-        description="where ONNX exports of the embedding model are kept (one per model, precision and runtime)",
+        default_factory=lambda: export_cache_dir(),  # defined below the class
+        description="where the ONNX exports of the embedding model and the reader are kept (one per model, "
+        "precision and runtime)",
     )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     chunk_size: int = Field(default=1000, ge=100, le=20000, description="characters; longer paragraphs are split")
@@ -187,6 +188,11 @@ def user_cache_dir() -> Path:
     """$XDG_CACHE_HOME/cited (~/.cache/cited): files derived from installed packages, shared by every index and
     working directory of this user."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cited"
+
+
+def export_cache_dir() -> Path:
+    """Where the ONNX exports of both models are kept by default (`encoder_cache_dir`)."""
+    return user_cache_dir() / "encoders"
 
 
 @lru_cache(maxsize=1)

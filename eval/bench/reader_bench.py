@@ -53,16 +53,13 @@ def make_peer(reader: Any) -> Callable[[str, list[Paragraph]], str]:
 def bench_reader(settings: Any, questions: list[str], passes: int, progress: bool = True) -> dict[str, Any]:
     """Milliseconds per question for ours (in the settings' runtime, and in the other ONNX precision) and the peer
     over the top-k passages, and how often each of ours agrees with the peer."""
-    from qa.reader.model import WEIGHTS_DIR, Reader
+    from qa.reader.model import Reader
     from qa.retriever import Retriever
 
     retriever = Retriever.from_defaults(settings)
     passages = {q: [hit.paragraph for hit in retriever.retrieve(q)] for q in questions}
     runtimes = {"reader": settings.reader_runtime, "reader_other": OTHER_RUNTIME[settings.reader_runtime]}
-    ours = {
-        key: Reader(settings.reader_dir or WEIGHTS_DIR, runtime=runtime, cache_dir=settings.encoder_cache_dir)
-        for key, runtime in runtimes.items()
-    }
+    ours = {key: Reader.from_defaults(settings, runtime) for key, runtime in runtimes.items()}
     for reader in ours.values():
         reader.warm_up()
     peer = make_peer(ours["reader"])

@@ -13,10 +13,10 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from index.embedder import cpu_threads, user_cache_dir
+from index.embedder import cpu_threads
 from index.limits import Runtime
 from index.models import Paragraph, ReadSpan
-from index.settings import READER_RUNTIME, apply_offline_guards
+from index.settings import READER_RUNTIME, Settings, apply_offline_guards, export_cache_dir
 from qa.reader.batcher import Batcher
 from qa.reader.runtimes import WEIGHT_FILES, Logits, load_logits
 from qa.reader.windows import Window, WindowEncoder, best_spans
@@ -50,13 +50,19 @@ class Reader:
         if not 32 <= max_length <= 512 or not 0 <= stride < max_length // 2:
             raise ValueError(f"reader window {max_length} / stride {stride} out of range (32..512, < half the window)")
         self.model_dir, self.runtime = model_dir, runtime
-        self.cache_dir = cache_dir or user_cache_dir() / "encoders"
+        self.cache_dir = cache_dir or export_cache_dir()
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.batch_size = max_answer_tokens, batch_size
         self._logits: Logits | None = None
         self._windows: WindowEncoder | None = None
         self._load_lock = threading.Lock()
         self._batcher = Batcher(self._spans_in_length_order, max_items=SHARED_PASS_WINDOWS)
+
+    @classmethod
+    def from_defaults(cls, settings: Settings, runtime: Runtime | None = None) -> Reader:
+        """The settings' weights and export cache, run by `runtime` (default: the settings' own)."""
+        weights = settings.reader_dir or WEIGHTS_DIR
+        return cls(weights, runtime=runtime or settings.reader_runtime, cache_dir=settings.encoder_cache_dir)
 
     def warm_up(self) -> None:
         """Load the tokenizer and the model once. The server's first questions arrive together, so one thread loads

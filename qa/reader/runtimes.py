@@ -14,8 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.limits import Runtime
-from index.onnx_encoder import encoder_precision
-from index.onnx_export import ExportSpec, ensure_export, open_session
+from index.onnx_export import ExportSpec, ensure_export, open_session, runtime_precision
 from qa.reader.windows import Window, pad_batch
 
 WEIGHT_FILES = ("config.json", "model.safetensors", "tokenizer.json")
@@ -37,7 +36,7 @@ class Logits(Protocol):
 
 
 def load_logits(model_dir: Path, runtime: Runtime, cache_dir: Path, threads: int) -> Logits:
-    precision = encoder_precision(runtime)
+    precision = runtime_precision(runtime)
     if precision is None:
         return TorchLogits(model_dir)
     return OnnxLogits(model_dir, precision, cache_dir, threads)
@@ -125,7 +124,7 @@ def main() -> int:
     from qa.reader.model import WEIGHTS_DIR
 
     settings = Settings()
-    precision = encoder_precision(settings.reader_runtime)
+    precision = runtime_precision(settings.reader_runtime)
     if precision is None:
         print(f"CITED_READER_RUNTIME={settings.reader_runtime}: nothing to export")
         return 0
