@@ -214,7 +214,7 @@ def _reader_rows(reader: dict[str, Any] | None) -> list[Row]:
                 r,
                 limits,
                 _both(met(ours50, READER_P50_MS), met(r, READER_VS_PEER)),
-            ),  # fmt: skip
+            ),
             Row(section, "read p95", "ms", ours95, peer95, "Haystack"),
             _agreement_row(section, "same answer as the peer", reader.get(agreement)),
         ]
