@@ -16,7 +16,7 @@ from index.models import Paragraph
 from index.onnx_export import MODEL_FILE, OnnxExportError, export_folder
 from index.settings import Settings
 from qa.reader.model import WEIGHTS_DIR, Reader
-from qa.reader.runtimes import READER_EXPORT
+from qa.reader.runtimes import READER_EXPORT, balanced_lanes
 from qa.reader.windows import WindowEncoder
 
 pytestmark = pytest.mark.integration
@@ -114,3 +114,16 @@ def test_answering_imports_neither_torch_nor_transformers(fresh_settings: Callab
     ingest([settings.articles_dir], settings, progress=False)
     code = "from qa.assistant import Assistant\nanswer = Assistant.from_defaults().ask('Who retook eastern Mosul?')\n"
     assert heavy_imports_of(code + "assert answer.citations, answer", settings.index_dir, settings.articles_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("lengths", "lanes", "slowest"),
+    [([300, 40, 40, 40, 290], 2, 370), ([70, 70, 70, 70, 70], 2, 210), ([120], 2, 120), ([5, 9, 7], 4, 9)],
+)
+def test_lanes_get_about_equal_tokens(lengths: list[int], lanes: int, slowest: int) -> None:
+    """Every window is read exactly once, by at most `lanes` lanes, and the slowest lane carries no more tokens
+    than the longest-first deal allows (round-robin would put 630 of the first case's 710 on one lane)."""
+    dealt = balanced_lanes(lengths, lanes)
+    assert sorted(row for rows in dealt for row in rows) == list(range(len(lengths)))
+    assert len(dealt) <= lanes
+    assert max(sum(lengths[row] for row in rows) for rows in dealt) == slowest
