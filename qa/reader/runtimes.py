@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.limits import Runtime
-from index.onnx_export import ExportSpec, ensure_export, open_session, runtime_precision
+from index.onnx_export import ExportSpec, balanced_lanes, ensure_export, open_session, runtime_precision
 from qa.reader.windows import Window, pad_batch
 
 WEIGHT_FILES = ("config.json", "model.safetensors", "tokenizer.json")
@@ -78,19 +78,6 @@ class OnnxLogits:
         else:
             list(self._pool.map(lane, lanes))
         return starts, ends
-
-
-def balanced_lanes(lengths: list[int], lanes: int) -> list[list[int]]:
-    """Rows dealt to at most `lanes` lanes so that each lane computes about as many tokens (longest first, each to
-    the least loaded lane): a window costs about its length, and the slowest lane is the wait. Dealt round-robin,
-    five passages of the bundled articles put 218 of 362 tokens on one lane; balanced, about half."""
-    loads = [(0, lane) for lane in range(max(1, min(lanes, len(lengths))))]
-    rows: list[list[int]] = [[] for _ in loads]
-    for row in sorted(range(len(lengths)), key=lambda r: -lengths[r]):
-        load, lane = min(loads)
-        loads[lane] = (load + lengths[row], lane)
-        rows[lane].append(row)
-    return [r for r in rows if r]
 
 
 class TorchLogits:

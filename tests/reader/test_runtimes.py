@@ -13,10 +13,10 @@ from processes import heavy_imports_of
 
 from index.ingest import ingest
 from index.models import Paragraph
-from index.onnx_export import MODEL_FILE, OnnxExportError, export_folder
+from index.onnx_export import MODEL_FILE, OnnxExportError, balanced_lanes, export_folder
 from index.settings import Settings
 from qa.reader.model import WEIGHTS_DIR, Reader
-from qa.reader.runtimes import READER_EXPORT, balanced_lanes
+from qa.reader.runtimes import READER_EXPORT
 from qa.reader.windows import WindowEncoder
 
 pytestmark = pytest.mark.integration
