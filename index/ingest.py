@@ -350,13 +350,13 @@ def _write_version(
 ) -> Snapshot:
     """Build the new version completely (Chroma collection, then the local snapshot beside it) before the pointer
     moves to it, so a run that fails or is killed part-way leaves the published version as it was."""
-    from index.embedder import embedder_for
+    from index.embedder import bulk_embedder_for
 
     store, settings = run.store, run.settings
     # An index keeps the encoder it was made with (unchanged documents keep their vectors, and queries embed with
     # it); CITED_ENCODER chooses the encoder of a new index.
     encoder = version_encoder(run.current) if run.current is not None else settings.encoder
-    embedder = embedder_for(settings, encoder)
+    embedder = bulk_embedder_for(settings, encoder, sum(doc.record.chunks for doc in new_docs))
     collection = store.create_version(encoder)
 
     # 1. Carry the vectors of unchanged documents over; no re-embedding.

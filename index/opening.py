@@ -65,7 +65,8 @@ def load_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Sn
         snapshot.save(folder)
     except OSError as err:
         log.warning("could not cache the rebuilt snapshot in %s (%s)", folder, err)
-    return snapshot
+        return snapshot
+    return Snapshot.load(folder)  # mapped, as a server holds it, rather than the rebuild's objects
 
 
 def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Snapshot:
@@ -114,9 +115,9 @@ def _sentence_table(
     settings: Settings, collection: Any, ordered: list[Paragraph], pairs: list[tuple[Chunk, Paragraph]]
 ) -> np.ndarray:
     """The sentence vectors of `ordered` paragraphs, pooled from one pass over each of their chunks."""
-    from index.embedder import embedder_for
+    from index.embedder import bulk_embedder_for
 
-    embedder = embedder_for(settings, version_encoder(collection))
+    embedder = bulk_embedder_for(settings, version_encoder(collection), len(pairs))
     first_row = first_rows(ordered)
     table = np.zeros((int(sentence_starts(ordered)[-1]), embedder.dimension), dtype=np.float16)
     size = max(settings.embed_batch_size, 1)

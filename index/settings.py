@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="what runs the embedding model for a new index: onnx (fp32), onnx-int8 or torch; an existing "
         "index keeps the one it was made with",
     )
+    ingest_bf16: bool = Field(
+        default=True,
+        description="a big ingest into an fp32 index (onnx, torch) embeds with torch under bf16 autocast where the "
+        "CPU computes bf16 natively: about 1.3x faster, vectors within cosine 0.9999 of fp32's",
+    )
     encoder_cache_dir: Path = Field(
         default_factory=lambda: export_cache_dir(),  # defined below the class
         description="where the ONNX exports of the embedding model and the reader are kept (one per model, "

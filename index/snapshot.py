@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from index.models import Paragraph
+from index.paragraph_table import ParagraphTable
 
-FORMAT_VERSION = 4  # 4: sentence vectors pooled from their chunk's pass, float16, memory-mapped
+# 4: sentence vectors pooled from their chunk's pass, float16, memory-mapped; 5: paragraph columns beside the records
+FORMAT_VERSION = 5
 T = TypeVar("T")
 
 
@@ -49,7 +51,7 @@ class DocRecord:
 @dataclass
 class Snapshot:
     version: str
-    paragraphs: list[Paragraph]
+    paragraphs: Sequence[Paragraph]  # a ParagraphTable once constructed (`table`); a list may be given
     sentence_vectors: np.ndarray  # (S, dim) float16, normalised, in paragraph order; memory-mapped once saved
     manifest: dict[str, DocRecord]
     bm25: Any = None
@@ -57,8 +59,11 @@ class Snapshot:
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.by_id = {p.id: i for i, p in enumerate(self.paragraphs)}
-        self.sentence_start = sentence_starts(self.paragraphs)  # paragraph i: rows start[i]..start[i+1]
+        given = self.paragraphs
+        self.table = given if isinstance(given, ParagraphTable) else ParagraphTable.of(given)
+        self.paragraphs = self.table
+        self.by_id = {pid: i for i, pid in enumerate(self.table.ids)}
+        self.sentence_start = sentence_starts(self.table)  # paragraph i: rows start[i]..start[i+1]
         if len(self.sentence_vectors) != self.sentence_start[-1]:
             raise ValueError(f"{len(self.sentence_vectors)} sentence vectors for {self.sentence_start[-1]} sentences")
         if self.bm25 is None and self.paragraphs:
@@ -104,9 +109,7 @@ class Snapshot:
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        with (tmp / "paragraphs.jsonl").open("w", encoding="utf-8") as fh:
-            for p in self.paragraphs:
-                fh.write(p.model_dump_json() + "\n")
+        self.table.save(tmp)
         np.save(tmp / "sentence_vectors.npy", np.asarray(self.sentence_vectors, dtype=np.float16))
         manifest = {
             "format": FORMAT_VERSION,
@@ -126,8 +129,7 @@ class Snapshot:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
             raise ValueError(f"snapshot format {manifest.get('format')} is not {FORMAT_VERSION}")
-        with (folder / "paragraphs.jsonl").open(encoding="utf-8") as fh:
-            paragraphs = [Paragraph.model_validate_json(line) for line in fh if line.strip()]
+        paragraphs = ParagraphTable.load(folder)  # records stay on disk, mapped, until asked for
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if (folder / "bm25").exists() else None
         return cls(
             version=manifest["version"],
@@ -139,7 +141,7 @@ class Snapshot:
         )
 
 
-def build_bm25(paragraphs: list[Paragraph]) -> Any:
+def build_bm25(paragraphs: Sequence[Paragraph]) -> Any:
     import bm25s
 
     retriever = bm25s.BM25()
@@ -148,19 +150,23 @@ def build_bm25(paragraphs: list[Paragraph]) -> Any:
     return retriever
 
 
-def sentence_starts(paragraphs: list[Paragraph]) -> np.ndarray:
+def sentence_starts(paragraphs: Sequence[Paragraph]) -> np.ndarray:
     """Where each paragraph's rows begin in the sentence table, plus the table's length at the end: paragraph i
     owns rows starts[i]..starts[i+1]. The one place the table's layout is written."""
-    counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
+    if isinstance(paragraphs, ParagraphTable):
+        counts = paragraphs.sentence_counts
+    else:
+        counts = np.fromiter((len(p.sentences) for p in paragraphs), dtype=np.int64, count=len(paragraphs))
     return np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
 
 
-def first_rows(paragraphs: list[Paragraph]) -> dict[str, int]:
+def first_rows(paragraphs: Sequence[Paragraph]) -> dict[str, int]:
     """Each paragraph's first row in the sentence table of `paragraphs`, by paragraph id."""
-    return dict(zip((p.id for p in paragraphs), sentence_starts(paragraphs)[:-1].tolist(), strict=True))
+    ids = paragraphs.ids if isinstance(paragraphs, ParagraphTable) else [p.id for p in paragraphs]
+    return dict(zip(ids, sentence_starts(paragraphs)[:-1].tolist(), strict=True))
 
 
-def sentence_owner(paragraphs: list[Paragraph]) -> np.ndarray:
+def sentence_owner(paragraphs: Sequence[Paragraph]) -> np.ndarray:
     """The (paragraph index, sentence index) of every sentence, in the order of the sentence vector table; without
     the texts, which a big ingest makes a batch at a time instead of all at once."""
     offsets = sentence_starts(paragraphs)

@@ -17,7 +17,8 @@ import numpy as np
 
 from index.dates import day_number, parse_date
 from index.limits import DATE_FILTER_KEYS, FILTER_KEYS, MAX_K, MODES, Mode, is_blank
-from index.models import Paragraph, Passage
+from index.models import Passage
+from index.paragraph_table import ParagraphTable
 from index.settings import Settings, get_settings
 from index.snapshot import Snapshot, keyword_tokenize
 from index.store import PUBLISHED_DAY_KEY
@@ -45,7 +46,7 @@ class RetrievalResult:
 class RetrievalFilter:
     """Which paragraphs a query may return: some articles or outlets (`values`), and a range of article days. An
     article of unknown date is outside every date range. Chroma gets it as `where`, the keyword and sentence
-    searches as `allows`, so all three lists honour the same filter."""
+    searches as `mask`, so all three lists honour the same filter."""
 
     values: dict[str, list[str]] = field(default_factory=dict)
     since: date | None = None
@@ -64,16 +65,18 @@ class RetrievalFilter:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def allows(self, paragraph: Paragraph) -> bool:
-        if not all(getattr(paragraph, key) in values for key, values in self.values.items()):
-            return False
-        day = paragraph.published
-        if self.since is None and self.until is None:
-            return True
-        return day is not None and (self.since or day) <= day <= (self.until or day)
-
-    def mask(self, paragraphs: list[Paragraph]) -> np.ndarray:
-        return np.fromiter((self.allows(p) for p in paragraphs), dtype=bool, count=len(paragraphs))
+    def mask(self, table: ParagraphTable) -> np.ndarray:
+        """Which of the snapshot's paragraphs the filter lets through, from its columns (no record is parsed)."""
+        columns = {"doc_id": table.doc_ids, "source": table.sources}
+        keep = np.ones(len(table), dtype=bool)
+        for key, values in self.values.items():
+            wanted = set(values)
+            keep &= np.fromiter((v in wanted for v in columns[key]), dtype=bool, count=len(table))
+        if self.since is not None or self.until is not None:
+            low, high = self.since or date.min, self.until or date.max
+            days = table.published
+            keep &= np.fromiter((d is not None and low <= d <= high for d in days), dtype=bool, count=len(table))
+        return keep
 
 
 def normalise_filters(filters: dict[str, Any] | RetrievalFilter | None) -> RetrievalFilter:
@@ -235,7 +238,7 @@ class Retriever:
             return []
         best = snap.best_sentences(indices, qvec)
         order = np.argsort(-best, kind="stable")
-        return [(snap.paragraphs[indices[i]].id, float(best[i])) for i in order if best[i] > -2.0]
+        return [(snap.table.ids[indices[i]], float(best[i])) for i in order if best[i] > -2.0]
 
     def _keyword(self, snap: Snapshot, query: str, depth: int, flt: RetrievalFilter) -> list[tuple[str, float]]:
         if snap.bm25 is None or not snap.paragraphs:
@@ -247,10 +250,10 @@ class Retriever:
         known = [inverse[i] for i in tokens.ids[0] if inverse[i] in snap.bm25.vocab_dict]
         if not known:
             return []
-        mask = flt.mask(snap.paragraphs).astype(np.float32) if flt else None
+        mask = flt.mask(snap.table).astype(np.float32) if flt else None
         n = min(depth, len(snap.paragraphs))
         docs, scores = snap.bm25.retrieve([known], k=n, show_progress=False, weight_mask=mask, n_threads=1)
-        return [(snap.paragraphs[int(d)].id, float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        return [(snap.table.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def _fuse(
         self,

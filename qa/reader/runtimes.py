@@ -89,7 +89,7 @@ class TorchLogits:
         from transformers import AutoModelForQuestionAnswering
         from transformers.utils import logging as hf_logging
 
-        from index.embedder import default_threads
+        from index.embedder import cpu_has_bf16, default_threads
 
         hf_logging.disable_progress_bar()
         self._model = AutoModelForQuestionAnswering.from_pretrained(
@@ -108,13 +108,6 @@ class TorchLogits:
             torch.set_num_threads(self._threads)  # process-wide: the embedder may have left it at 1
             out = self._model(**inputs)
         return out.start_logits.float().numpy(), out.end_logits.float().numpy()
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (oneDNN's check: AVX512-BF16 or AMX); elsewhere bf16 is emulated."""
-    import torch
-
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def main() -> int:

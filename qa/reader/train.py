@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from qa.reader.runtimes import cpu_has_bf16
+from index.embedder import cpu_has_bf16
 from qa.reader.training_data import Example, load_calibration_examples, load_examples
 from qa.reader.windows import Window, WindowEncoder, answer_tokens, pad_batch
 

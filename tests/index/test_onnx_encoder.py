@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from processes import heavy_imports_of
 
-from index.embedder import default_model_path, embedder_for, get_embedder
+import index.embedder as embedder_module
+from index.embedder import BF16_MIN_CHUNKS, bulk_embedder_for, default_model_path, embedder_for, get_embedder
 from index.ingest import ingest
 from index.onnx_encoder import OnnxEmbedder
 from index.onnx_export import MANIFEST, MODEL_FILE, OnnxExportError, ensure_export, export_folder
@@ -127,3 +128,48 @@ def test_an_index_keeps_the_encoder_it_was_made_with(fresh_settings: Callable[..
     new_index = fresh_settings(encoder="onnx-int8")
     ingest([new_index.articles_dir], new_index, progress=False)
     assert Retriever.from_defaults(new_index).embedder().name.endswith("(onnx int8)")
+
+
+def test_torch_bf16_vectors_are_in_the_fp32_vector_space() -> None:
+    """Wherever bf16 runs (natively or emulated), its vectors are fp32's to within rounding."""
+    bf16 = get_embedder("", "torch", bf16=True)
+    fp32 = get_embedder("", "onnx")
+    assert bf16.vector_space == fp32.vector_space and bf16.name.endswith("(torch bf16)")
+    assert _cosines(bf16.encode(TEXTS), fp32.encode(TEXTS)).min() > 0.999
+    spans = [[], [], [], [], []]
+    with_spans, _ = bf16.encode_with_spans(TEXTS, spans)
+    assert _cosines(with_spans, fp32.encode_with_spans(TEXTS, spans)[0]).min() > 0.999
+
+
+def test_a_big_job_embeds_in_bf16_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+    onnx, int8 = embedder_for(settings, "onnx"), embedder_for(settings, "onnx-int8")
+    monkeypatch.setattr(embedder_module, "cpu_has_bf16", lambda: True)
+    assert bulk_embedder_for(settings, "onnx", BF16_MIN_CHUNKS - 1) is onnx  # loading torch would cost more
+    assert bulk_embedder_for(settings, "onnx", BF16_MIN_CHUNKS).name.endswith("(torch bf16)")
+    assert bulk_embedder_for(settings, "torch", BF16_MIN_CHUNKS).name.endswith("(torch bf16)")
+    assert bulk_embedder_for(settings, "onnx-int8", 10**6) is int8  # another vector space
+    assert bulk_embedder_for(settings.model_copy(update={"ingest_bf16": False}), "onnx", 10**6) is onnx
+    monkeypatch.setattr(embedder_module, "cpu_has_bf16", lambda: False)
+    assert bulk_embedder_for(settings, "onnx", 10**6) is onnx  # emulated bf16 is slower than fp32
+
+
+def test_a_bf16_ingest_is_queried_with_fp32_onnx(
+    monkeypatch: pytest.MonkeyPatch, fresh_settings: Callable[..., Settings]
+) -> None:
+    from qa.retriever import Retriever
+
+    monkeypatch.setattr(embedder_module, "BF16_MIN_CHUNKS", 1)
+    monkeypatch.setattr(embedder_module, "cpu_has_bf16", lambda: True)
+    settings = fresh_settings()
+    ingest([settings.articles_dir], settings, progress=False)
+    store = ChromaStore(settings)
+    current = store.current()
+    assert current.metadata[ENCODER_KEY] == "onnx"
+    assert store.pointer()["embed_model"].endswith("(torch bf16)")
+    records = list(store.iter_records(current))
+    stored = np.asarray([r["embedding"] for r in records], dtype=np.float32)
+    assert _cosines(stored, embedder_for(settings).encode([r["document"] for r in records])).min() > 0.999
+    retriever = Retriever.from_defaults(settings)
+    assert retriever.embedder() is embedder_for(settings, "onnx")
+    assert "Mosul" in retriever.retrieve("Who retook eastern Mosul?", k=1)[0].text
