@@ -3,14 +3,13 @@
 A served index needs every paragraph's id (to map search hits), its sentence count (the sentence table's layout)
 and the fields a filter tests (doc id, source, day), but the full record — text, sentence offsets, title, path —
 only for the few passages a query returns. A pydantic `Paragraph` costs about 5 KB of heap, 105 MB at 2·10^4
-paragraphs, so a loaded snapshot keeps those columns in memory and the records in the memory-mapped
-`paragraphs.jsonl`, parsing one when it is asked for. A snapshot built in memory (an ingest) holds its objects.
+paragraphs, so a loaded snapshot keeps those columns in memory and the records in `paragraphs.jsonl`, read
+(`index.disk_rows`) and parsed one at a time when asked for. A snapshot built in memory (an ingest) holds its objects.
 """
 
 from __future__ import annotations
 
 import json
-import mmap
 from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import lru_cache
@@ -20,6 +19,7 @@ from typing import Any, overload
 import numpy as np
 from pydantic import ValidationError
 
+from index.disk_rows import RecordFile
 from index.models import Paragraph
 
 RECORDS_FILE = "paragraphs.jsonl"
@@ -38,7 +38,7 @@ class ParagraphTable(Sequence[Paragraph]):
         self.published: list[date | None] = columns["published"]
         self.sentence_counts = np.asarray(columns["sentences"], dtype=np.int64)
         self._records = records
-        self._file: mmap.mmap | None = None
+        self._file: RecordFile | None = None
         self._offsets = np.zeros(0, dtype=np.int64)
         self._folder = Path()
         self._parsed = lru_cache(maxsize=CACHED_RECORDS)(self._parse)  # this table's own: dies with it
@@ -50,7 +50,7 @@ class ParagraphTable(Sequence[Paragraph]):
 
     @classmethod
     def load(cls, folder: Path) -> ParagraphTable:
-        """The table of a saved snapshot: columns read, records mapped."""
+        """The table of a saved snapshot: columns read, records left on disk."""
         stored = json.loads((folder / COLUMNS_FILE).read_text(encoding="utf-8"))
         interned: dict[str, str] = {}
         columns = {
@@ -65,11 +65,10 @@ class ParagraphTable(Sequence[Paragraph]):
         table._offsets = np.asarray(stored["offsets"], dtype=np.int64)
         if len(table._offsets) != len(table.ids) + 1:
             raise ValueError(f"{COLUMNS_FILE}: {len(table._offsets) - 1} record offsets for {len(table.ids)} ids")
-        with (folder / RECORDS_FILE).open("rb") as fh:
-            size = fh.seek(0, 2)
-            if size != int(table._offsets[-1]):
-                raise ValueError(f"{RECORDS_FILE} is {size} bytes, its columns expect {int(table._offsets[-1])}")
-            table._file = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        size = (folder / RECORDS_FILE).stat().st_size
+        if size != int(table._offsets[-1]):
+            raise ValueError(f"{RECORDS_FILE} is {size} bytes, its columns expect {int(table._offsets[-1])}")
+        table._file = RecordFile(folder / RECORDS_FILE, table._offsets)
         return table
 
     def save(self, folder: Path) -> None:
@@ -111,7 +110,7 @@ class ParagraphTable(Sequence[Paragraph]):
 
     def _parse(self, index: int) -> Paragraph:
         assert self._file is not None, "a loaded table with paragraphs has a records file"
-        line = self._file[int(self._offsets[index]) : int(self._offsets[index + 1])]
+        line = self._file[index]
         try:
             paragraph = Paragraph.model_validate_json(line)
         except ValidationError as err:

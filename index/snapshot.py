@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from index.disk_rows import RowFile
 from index.models import Paragraph
 from index.paragraph_table import ParagraphTable
 
-# 4: sentence vectors pooled from their chunk's pass, float16, memory-mapped; 5: paragraph columns beside the records
+# 4: sentence vectors pooled from their chunk's pass, float16; 5: paragraph columns beside the records
 FORMAT_VERSION = 5
 T = TypeVar("T")
 
@@ -52,7 +53,8 @@ class DocRecord:
 class Snapshot:
     version: str
     paragraphs: Sequence[Paragraph]  # a ParagraphTable once constructed (`table`); a list may be given
-    sentence_vectors: np.ndarray  # (S, dim) float16, normalised, in paragraph order; memory-mapped once saved
+    # (S, dim) float16, normalised, in paragraph order; once saved, rows read from disk when asked for (RowFile)
+    sentence_vectors: np.ndarray | RowFile
     manifest: dict[str, DocRecord]
     bm25: Any = None
     by_id: dict[str, int] = field(default_factory=dict)
@@ -129,13 +131,13 @@ class Snapshot:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
             raise ValueError(f"snapshot format {manifest.get('format')} is not {FORMAT_VERSION}")
-        paragraphs = ParagraphTable.load(folder)  # records stay on disk, mapped, until asked for
+        paragraphs = ParagraphTable.load(folder)  # records stay on disk until asked for
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if (folder / "bm25").exists() else None
         return cls(
             version=manifest["version"],
             paragraphs=paragraphs,
-            # Mapped, not read: opening is instant, and a server holds only the rows its queries touched.
-            sentence_vectors=np.load(folder / "sentence_vectors.npy", mmap_mode="r"),
+            # Not read: opening is instant, and a server holds only the rows its queries ask for.
+            sentence_vectors=RowFile(folder / "sentence_vectors.npy"),
             manifest={k: DocRecord(**v) for k, v in manifest["docs"].items()},
             bm25=bm25,
         )
