@@ -23,6 +23,9 @@ Runtime = Literal["onnx", "onnx-int8", "torch"]
 RUNTIMES: tuple[Runtime, ...] = get_args(Runtime)
 Encoder = Runtime
 ENCODERS = RUNTIMES
+# The reader may also cascade: int8 reads every passage, fp32 re-reads the ones int8 leaves contested
+# (qa.reader.cascade).
+ReaderRuntime = Literal["onnx", "onnx-int8", "onnx-cascade", "torch"]
 MAX_QUERY_CHARS = 2_000  # a retrieval query over HTTP
 MAX_QUESTION_CHARS = 20_000  # hard limit over HTTP; beyond settings.max_question_chars a question is truncated
 MAX_HISTORY_TURNS = 100

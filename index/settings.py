@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from index.limits import MAX_K, Encoder, Runtime
+from index.limits import MAX_K, Encoder, ReaderRuntime
 
 # Offline guards: set before any Hugging Face, Gradio or Chroma module is imported, so nothing phones home or
 # tries to download a model. setdefault lets a user who knows better override them.
@@ -46,9 +46,13 @@ AnswererName = Literal["extractive", "openai-like", "ollama", "llama-cpp"]
 # Fitted by `python -m eval.threshold_sweep eval/datasets/articles.jsonl` (the gold set as the calibration split:
 # the threshold that handles the most of its 130 questions right); reported on the held-out sets and SQuAD.
 READER_THRESHOLD = -1.5
-# fp32 ONNX reads exactly what torch reads (the figures of README "Quality" hold); int8 is 2x faster but reads
-# other spans on 12 % of the gold questions (README, "Running the reader").
-READER_RUNTIME: Runtime = "onnx"
+# int8 first, fp32 where int8's answer is contested: fp32's decision on 99.3 % of the calibration questions at 1.8x
+# fp32's speed; int8 alone is faster but reads other spans on 12 % of the gold questions; fp32 ONNX reads exactly what
+# torch reads (README, "Running the reader").
+READER_RUNTIME: ReaderRuntime = "onnx-cascade"
+# onnx-cascade's gap (qa/reader/cascade.py), fitted by `python -m eval.reader_cascade`: the smallest gap whose answers
+# are fp32's on >= 99% of a SQuAD v1.1 train sample (README, "Running the reader").
+READER_CASCADE_GAP = 0.6
 # Both fitted together by `python -m eval.conflict_sweep ../shared/benchmarks/squad-v1.1-train.json` (a
 # counterfactual set built from SQuAD train articles: the most conflicts flagged with false "sources differ" on its
 # plain questions <= 2%); see qa/agreement.py for what they mean.
@@ -110,10 +114,17 @@ class Settings(BaseSettings):
     # Answering.
     answerer: AnswererName = "extractive"
     reader_dir: Path | None = Field(default=None, description="the reader's weights folder; empty = the shipped ones")
-    reader_runtime: Runtime = Field(
+    reader_runtime: ReaderRuntime = Field(
         default=READER_RUNTIME,
-        description="what runs the reader: onnx (fp32 on ONNX Runtime), onnx-int8 (int8 weights, faster) or torch; "
-        "the ONNX exports are kept beside the encoder's (encoder_cache_dir)",
+        description="what runs the reader: onnx (fp32 on ONNX Runtime), onnx-int8 (int8 weights, faster), "
+        "onnx-cascade (int8, and fp32 where int8's answer is contested) or torch; the ONNX exports are kept beside "
+        "the encoder's (encoder_cache_dir)",
+    )
+    reader_cascade_gap: float = Field(
+        default=READER_CASCADE_GAP,
+        ge=0,
+        description="onnx-cascade: an answer whose lead over a differently worded one, or whose margin's distance "
+        "from reader_threshold, is below this (logits) is read again in fp32",
     )
     # The extractive answer's refusal threshold: a span is given only when it beats "no answer" in its passage by
     # more than this (start + end logits); see READER_THRESHOLD and README, "Quality".

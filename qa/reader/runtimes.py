@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.limits import Runtime
+from index.limits import ReaderRuntime, Runtime
 from index.onnx_export import ExportSpec, balanced_lanes, ensure_export, open_session, runtime_precision
 from qa.reader.windows import Window, pad_batch
 
@@ -33,6 +33,13 @@ class Logits(Protocol):
 
     def __call__(self, windows: list[Window], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(start logits, end logits), float32, one row per window, as wide as the longest window."""
+
+
+def reader_stages(runtime: ReaderRuntime) -> tuple[Runtime, ...]:
+    """The model runtimes a reader runtime reads with: one, or the cascade's int8 then fp32 (`qa.reader.cascade`)."""
+    if runtime == "onnx-cascade":
+        return ("onnx-int8", "onnx")
+    return (runtime,)
 
 
 def load_logits(model_dir: Path, runtime: Runtime, cache_dir: Path, threads: int) -> Logits:
@@ -117,12 +124,12 @@ def main() -> int:
     from qa.reader.model import WEIGHTS_DIR
 
     settings = Settings()
-    precision = runtime_precision(settings.reader_runtime)
-    if precision is None:
+    precisions = [p for stage in reader_stages(settings.reader_runtime) if (p := runtime_precision(stage))]
+    if not precisions:
         print(f"CITED_READER_RUNTIME={settings.reader_runtime}: nothing to export")
-        return 0
-    path = ensure_export(settings.reader_dir or WEIGHTS_DIR, precision, settings.encoder_cache_dir, READER_EXPORT)
-    print(f"ONNX reader ready: {path} ({path.stat().st_size / 1e6:.0f} MB)")
+    for precision in precisions:
+        path = ensure_export(settings.reader_dir or WEIGHTS_DIR, precision, settings.encoder_cache_dir, READER_EXPORT)
+        print(f"ONNX reader ready: {path} ({path.stat().st_size / 1e6:.0f} MB)")
     return 0
 
 

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answer_text import normalize_answer
+
 CLS_INDEX = 0  # the no-answer option is the first token ([CLS]), as in SQuAD 2.0 models
+RIVALS = 5  # spans per window searched for one worded differently from its best
 MAX_QUESTION_TOKENS = 64  # SQuAD's max_query_length: a longer question is cut, so the passage keeps the window
 
 
@@ -27,6 +30,7 @@ class Window:
     sample: int  # index of the (question, passage) pair this window belongs to
     input_ids: list[int]
     char_spans: list[tuple[int, int] | None]
+    text: str = ""  # the passage (char_spans index into it)
 
     @property
     def context_range(self) -> tuple[int, int]:
@@ -64,7 +68,7 @@ class WindowEncoder:
             for part in [first, *first.overflowing]:
                 sequence_ids = part.sequence_ids
                 spans = [(a, b) if sequence_ids[t] == 1 else None for t, (a, b) in enumerate(part.offsets)]
-                windows.append(Window(sample, list(part.ids), spans))
+                windows.append(Window(sample, list(part.ids), spans, passages[sample]))
         return windows
 
     def _shorten(self, question: str) -> str:
@@ -101,11 +105,11 @@ def pad_batch(windows: list[Window], pad_id: int) -> dict[str, np.ndarray]:
     return {"input_ids": ids, "attention_mask": mask}
 
 
-def best_spans(
+def legal_span_scores(
     windows: list[Window], starts: np.ndarray, ends: np.ndarray, max_answer_tokens: int
-) -> list[tuple[int, int, float, float]]:
-    """(start token, end token, span score, no-answer score) of each window's best legal span: inside the passage,
-    end not before start, at most `max_answer_tokens` long; score = start + end logit, no-answer = the [CLS] pair's."""
+) -> np.ndarray:
+    """(windows, width, width) start + end logit of every legal span: inside the passage, end not before start, at
+    most `max_answer_tokens` long; -inf elsewhere."""
     width = starts.shape[1]
     context = np.zeros((len(windows), width), dtype=bool)
     for row, w in enumerate(windows):
@@ -113,10 +117,46 @@ def best_spans(
     i = np.arange(width)
     band = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_answer_tokens)
     legal = band[None] & context[:, :, None] & context[:, None, :]
-    scores = np.where(legal, starts[:, :, None] + ends[:, None, :], -np.inf)
-    flat = scores.reshape(len(windows), -1)
+    return np.where(legal, starts[:, :, None] + ends[:, None, :], -np.inf)
+
+
+@dataclass(frozen=True)
+class WindowRead:
+    """One window's best span (token positions, start + end logit), its no-answer ([CLS]) score, and the best score
+    of a span worded differently from the best one (-inf when none is among its top RIVALS spans)."""
+
+    start: int
+    end: int
+    score: float
+    null: float
+    rival: float = float("-inf")
+
+
+def read_windows(
+    windows: list[Window], starts: np.ndarray, ends: np.ndarray, max_answer_tokens: int
+) -> list[WindowRead]:
+    """Each window's best legal span and its best differently worded rival (`qa.reader.cascade` uses those)."""
+    flat = legal_span_scores(windows, starts, ends, max_answer_tokens).reshape(len(windows), -1)
+    width = starts.shape[1]
     best = flat.argmax(axis=1)
+    count = min(RIVALS + 1, flat.shape[1])
+    top = np.argpartition(-flat, count - 1, axis=1)[:, :count]
     null = starts[:, CLS_INDEX] + ends[:, CLS_INDEX]
-    return [
-        (*divmod(int(best[row]), width), float(flat[row, best[row]]), float(null[row])) for row in range(len(windows))
-    ]
+    reads = []
+    for row, window in enumerate(windows):
+        score = float(flat[row, best[row]])
+        start, end = divmod(int(best[row]), width)
+        words = normalize_answer(span_text(window, start, end)) if np.isfinite(score) else ""
+        others = sorted(
+            (k for k in top[row] if k != best[row] and np.isfinite(flat[row, k])), key=lambda k: -flat[row, k]
+        )
+        differing = (k for k in others if normalize_answer(span_text(window, *divmod(int(k), width))) != words)
+        rival = next((float(flat[row, k]) for k in differing), float("-inf"))
+        reads.append(WindowRead(start, end, score, float(null[row]), rival))
+    return reads
+
+
+def span_text(window: Window, start: int, end: int) -> str:
+    """The passage's words from token `start` to token `end`."""
+    first, last = window.char_spans[start], window.char_spans[end]
+    return "" if first is None or last is None else window.text[first[0] : last[1]]
