@@ -137,7 +137,8 @@ class Reader:
         windows = self._windows(questions, [p.text for p in paragraphs])
         reads = self._batcher(windows)
         if self._exact is not None:
-            again = contested_samples(windows, reads, questions, self.threshold, self.cascade_gap)
+            articles = [p.doc_id for p in paragraphs]
+            again = contested_samples(windows, reads, questions, articles, self.threshold, self.cascade_gap)
             self.reread_passages += len(again)
             rows = [row for row, window in enumerate(windows) if window.sample in again]
             for row, exact in zip(
