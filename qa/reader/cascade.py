@@ -16,8 +16,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from qa.answer_text import normalize_answer
-from qa.reader.windows import Window, WindowRead, span_text
+from qa.reader.windows import Window, WindowRead
 
 
 def contested_samples(
@@ -41,7 +40,7 @@ def contested_samples(
     again: set[int] = set()
     for rows in by_question.values():
         best = max(rows, key=lambda row: reads[row].score)
-        lead = reads[best].score - _best_rival(windows, reads, rows, best)
+        lead = reads[best].score - _best_rival(reads, rows, best)
         margin = reads[best].score - null_of[windows[best].sample]
         if lead < gap or abs(margin - threshold) < gap:
             again |= {windows[row].sample for row in rows if reads[row].score >= reads[best].score - gap}
@@ -65,12 +64,10 @@ def _close_in_one_article(
     return close
 
 
-def _best_rival(windows: list[Window], reads: list[WindowRead], rows: list[int], best: int) -> float:
+def _best_rival(reads: list[WindowRead], rows: list[int], best: int) -> float:
     """The best score of an answer worded differently from the best window's span, in any window of the question."""
-    words = normalize_answer(span_text(windows[best], reads[best].start, reads[best].end))
     rival = reads[best].rival
     for row in rows:
         if row != best and reads[row].score > rival:
-            other = normalize_answer(span_text(windows[row], reads[row].start, reads[row].end))
-            rival = reads[row].score if other != words else max(rival, reads[row].rival)
+            rival = reads[row].score if reads[row].words != reads[best].words else max(rival, reads[row].rival)
     return rival

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import cast
 
 from index.embedder import cpu_threads
 from index.limits import ReaderRuntime
@@ -164,7 +165,8 @@ class Reader:
                 chunk, read_windows([windows[i] for i in chunk], starts, ends, self.max_answer_tokens), strict=True
             ):
                 results[i] = read
-        return [read for read in results if read is not None]
+        assert all(read is not None for read in results), "every window was read"
+        return cast(list[WindowRead], results)
 
     @staticmethod
     def _keep_best(best: dict[int, ReadSpan], paragraph: Paragraph, window: Window, read: WindowRead) -> None:

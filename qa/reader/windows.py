@@ -122,14 +122,16 @@ def legal_span_scores(
 
 @dataclass(frozen=True)
 class WindowRead:
-    """One window's best span (token positions, start + end logit), its no-answer ([CLS]) score, and the best score
-    of a span worded differently from the best one (-inf when none is among its top RIVALS spans)."""
+    """One window's best span (token positions, start + end logit, its normalised words), its no-answer ([CLS])
+    score, and the best score of a span worded differently from the best one (-inf when none is among its top
+    RIVALS spans)."""
 
     start: int
     end: int
     score: float
     null: float
     rival: float = float("-inf")
+    words: str = ""
 
 
 def read_windows(
@@ -152,7 +154,7 @@ def read_windows(
         )
         differing = (k for k in others if normalize_answer(span_text(window, *divmod(int(k), width))) != words)
         rival = next((float(flat[row, k]) for k in differing), float("-inf"))
-        reads.append(WindowRead(start, end, score, float(null[row]), rival))
+        reads.append(WindowRead(start, end, score, float(null[row]), rival, words))
     return reads
 
 
