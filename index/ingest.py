@@ -414,7 +414,8 @@ def _carry_over(run: _IngestRun, collection: Any, carried_docs: list[str]) -> li
             metas.append(rec["metadata"])
     if ids:
         run.store.add(collection, ids, np.asarray(vecs, dtype=np.float32), docs, metas)
-    return [p for p in run.old.paragraphs if p.doc_id in carried]
+    old = run.old.table  # pick by the doc id column: only the carried records are read and parsed
+    return [old[i] for i, doc_id in enumerate(old.doc_ids) if doc_id in carried]
 
 
 def _embed_new_documents(

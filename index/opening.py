@@ -66,7 +66,7 @@ def load_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Sn
     except OSError as err:
         log.warning("could not cache the rebuilt snapshot in %s (%s)", folder, err)
         return snapshot
-    return Snapshot.load(folder)  # mapped, as a server holds it, rather than the rebuild's objects
+    return Snapshot.load(folder)  # records and rows left on disk, as a server holds them, not the rebuild's objects
 
 
 def rebuild_snapshot(store: ChromaStore, settings: Settings, collection: Any) -> Snapshot:

@@ -39,7 +39,6 @@ class ParagraphTable(Sequence[Paragraph]):
         self.sentence_counts = np.asarray(columns["sentences"], dtype=np.int64)
         self._records = records
         self._file: RecordFile | None = None
-        self._offsets = np.zeros(0, dtype=np.int64)
         self._folder = Path()
         self._parsed = lru_cache(maxsize=CACHED_RECORDS)(self._parse)  # this table's own: dies with it
 
@@ -60,15 +59,14 @@ class ParagraphTable(Sequence[Paragraph]):
             "published": _days(stored["published"]),
             "sentences": stored["sentences"],
         }
-        table = cls(columns)
-        table._folder = folder
-        table._offsets = np.asarray(stored["offsets"], dtype=np.int64)
-        if len(table._offsets) != len(table.ids) + 1:
-            raise ValueError(f"{COLUMNS_FILE}: {len(table._offsets) - 1} record offsets for {len(table.ids)} ids")
+        offsets = np.asarray(stored["offsets"], dtype=np.int64)
+        if len(offsets) != len(columns["ids"]) + 1:
+            raise ValueError(f"{COLUMNS_FILE}: {len(offsets) - 1} record offsets for {len(columns['ids'])} ids")
         size = (folder / RECORDS_FILE).stat().st_size
-        if size != int(table._offsets[-1]):
-            raise ValueError(f"{RECORDS_FILE} is {size} bytes, its columns expect {int(table._offsets[-1])}")
-        table._file = RecordFile(folder / RECORDS_FILE, table._offsets)
+        if size != int(offsets[-1]):
+            raise ValueError(f"{RECORDS_FILE} is {size} bytes, its columns expect {int(offsets[-1])}")
+        table = cls(columns)
+        table._folder, table._file = folder, RecordFile(folder / RECORDS_FILE, offsets)
         return table
 
     def save(self, folder: Path) -> None:
